@@ -1,0 +1,11 @@
+namespace Multichat.Persistence.Backup;
+
+/// <summary>One line of a <c>.mcbak</c> archive: the header first, then sessions each followed by their messages.</summary>
+internal sealed record ArchiveLine
+{
+    public ArchiveHeader? Header { get; init; }
+
+    public ChatSession? Session { get; init; }
+
+    public ChatMessage? Message { get; init; }
+}

@@ -1,0 +1,21 @@
+namespace Multichat.Persistence;
+
+/// <summary>
+/// One element of the portable stream that <see cref="SessionPersistence.ExportAsync"/> yields and
+/// <see cref="SessionPersistence.ImportAsync"/> takes: a session, then each of its messages in sequence order.
+/// Exactly one of <see cref="Session"/> and <see cref="Message"/> is set.
+/// </summary>
+public sealed record PortableItem
+{
+    /// <summary>The session record, with its timestamps, version and last sequence.</summary>
+    public ChatSession? Session { get; init; }
+
+    /// <summary>A message of the session last yielded, with its sequence.</summary>
+    public ChatMessage? Message { get; init; }
+
+    /// <summary>An item carrying a session.</summary>
+    public static PortableItem ForSession(ChatSession session) => new() { Session = session };
+
+    /// <summary>An item carrying a message.</summary>
+    public static PortableItem ForMessage(ChatMessage message) => new() { Message = message };
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Multichat.Persistence;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Multichat.Persistence in a service collection.</summary>
+public static class SessionPersistenceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="SessionPersistence"/> and <see cref="ISessionStore"/> as singletons, configured in code.
+    /// Options are validated when first resolved (and at host start); a user's own registrations win.
+    /// </summary>
+    public static IServiceCollection AddSessionPersistence(this IServiceCollection services, Action<SessionPersistenceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<SessionPersistenceOptions>().Configure(configure).ValidateOnStart();
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Registers <see cref="SessionPersistence"/> and <see cref="ISessionStore"/> as singletons, with options bound from
+    /// a configuration section (for example <c>configuration.GetSection("SessionPersistence")</c>), so one setting
+    /// (<c>StorageType</c>) switches the store. The seed's snake_case keys (<c>storage_type</c>, <c>storage_path</c>,
+    /// <c>cleanup_days</c>, <c>max_sessions</c>, <c>max_messages_per_session</c>) are read too.
+    /// </summary>
+    public static IServiceCollection AddSessionPersistence(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<SessionPersistenceOptions>()
+            .Bind(configuration)
+            .Configure(options => SeedConfigurationKeys.Apply(configuration, options))
+            .ValidateOnStart();
+        return AddCore(services);
+    }
+
+    private static IServiceCollection AddCore(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
+        services.TryAddSingleton<ISessionStore>(sp => StoreFactory.Create(sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value));
+        services.TryAddSingleton(sp => new SessionPersistence(
+            sp.GetRequiredService<ISessionStore>(),
+            sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value,
+            sp.GetService<ILoggerFactory>(),
+            ownsStore: false));
+        return services;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Multichat.Persistence.Diagnostics;
+
+/// <summary>
+/// Times one facade operation and reports it (metric, trace span, and a log line on backend failure). A struct with
+/// no closures, so the hot append and read paths pay almost nothing when no one listens.
+/// </summary>
+internal readonly struct OperationScope
+{
+    private readonly string _store;
+    private readonly string _operation;
+    private readonly long _started;
+    private readonly Activity? _activity;
+
+    public OperationScope(string store, string operation)
+    {
+        _store = store;
+        _operation = operation;
+        _started = Stopwatch.GetTimestamp();
+        _activity = PersistenceTelemetry.ActivitySource.HasListeners()
+            ? PersistenceTelemetry.ActivitySource.StartActivity($"multichat.persistence {operation}", ActivityKind.Client)
+            : null;
+        _activity?.SetTag("multichat.store", store);
+    }
+
+    public void Complete() => Finish("ok");
+
+    /// <summary>Reports a failure; returns false so it can sit in an exception filter and leave the stack intact.</summary>
+    public bool Fail(Exception exception, ILogger logger)
+    {
+        var outcome = exception switch
+        {
+            ArgumentException => "invalid_argument",
+            SessionNotFoundException => "not_found",
+            SessionAlreadyExistsException => "already_exists",
+            ConcurrencyConflictException => "conflict",
+            QuotaExceededException => "quota_exceeded",
+            OperationCanceledException => "canceled",
+            StoreUnavailableException => "unavailable",
+            StoreCorruptedException => "corrupted",
+            _ => "error",
+        };
+        if (outcome is "unavailable" or "corrupted" or "error")
+        {
+            Log.OperationFailed(logger, _operation, _store, exception);
+            _activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+        }
+
+        Finish(outcome);
+        return false;
+    }
+
+    private void Finish(string outcome)
+    {
+        if (PersistenceTelemetry.Operations.Enabled)
+        {
+            PersistenceTelemetry.Operations.Add(
+                1,
+                new KeyValuePair<string, object?>("multichat.store", _store),
+                new KeyValuePair<string, object?>("multichat.operation", _operation),
+                new KeyValuePair<string, object?>("multichat.outcome", outcome));
+        }
+
+        if (PersistenceTelemetry.Duration.Enabled)
+        {
+            PersistenceTelemetry.Duration.Record(
+                Stopwatch.GetElapsedTime(_started).TotalSeconds,
+                new KeyValuePair<string, object?>("multichat.store", _store),
+                new KeyValuePair<string, object?>("multichat.operation", _operation));
+        }
+
+        _activity?.SetTag("multichat.outcome", outcome);
+        _activity?.Dispose();
+    }
+}

@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Multichat.Persistence.Diagnostics;
+
+/// <summary>
+/// The package's <see cref="Meter"/> and <see cref="ActivitySource"/>, both named <c>Multichat.Persistence</c>.
+/// Instruments are created once; tags are low-cardinality on purpose (store, operation, outcome), never ids.
+/// </summary>
+internal static class PersistenceTelemetry
+{
+    public const string Name = "Multichat.Persistence";
+
+    public static readonly ActivitySource ActivitySource = new(Name, typeof(PersistenceTelemetry).Assembly.GetName().Version?.ToString());
+
+    public static readonly Meter Meter = new(Name, typeof(PersistenceTelemetry).Assembly.GetName().Version?.ToString());
+
+    public static readonly Counter<long> Operations = Meter.CreateCounter<long>(
+        "multichat.persistence.operations", "{operation}", "Operations completed, tagged by store, operation and outcome.");
+
+    public static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
+        "multichat.persistence.operation.duration", "s", "How long operations took.");
+
+    public static readonly Counter<long> MessagesWritten = Meter.CreateCounter<long>(
+        "multichat.persistence.messages.written", "{message}", "Messages acknowledged by appends (an idempotent retry counts again).");
+
+    public static readonly Counter<long> ContentBytes = Meter.CreateCounter<long>(
+        "multichat.persistence.content.size", "By", "UTF-16 bytes of message content acknowledged by appends.");
+}

@@ -1,0 +1,67 @@
+namespace Multichat.Persistence;
+
+/// <summary>
+/// Settings of <see cref="SessionPersistence"/>: which store, where, and the limits applied to input and history.
+/// Bound from configuration by <c>AddSessionPersistence(IConfiguration)</c>; checked by
+/// <see cref="SessionPersistenceOptionsValidator"/> when the facade is created.
+/// </summary>
+public sealed class SessionPersistenceOptions
+{
+    /// <summary>The default of <see cref="StoragePath"/>.</summary>
+    public const string DefaultStoragePath = "sessions";
+
+    /// <summary>The default of <see cref="RedisKeyPrefix"/>.</summary>
+    public const string DefaultRedisKeyPrefix = "multichat:";
+
+    /// <summary>Which store to open. Default <see cref="Persistence.StorageType.Json"/>.</summary>
+    public StorageType StorageType { get; set; } = StorageType.Json;
+
+    /// <summary>
+    /// Where the store keeps its data: a folder for Json and Sqlite (Sqlite uses <c>{StoragePath}/sessions.db</c>),
+    /// a <c>redis://host:port[/db]</c> URL for Redis; ignored by Memory. Default <c>"sessions"</c> (relative to the
+    /// working directory).
+    /// </summary>
+    public string StoragePath { get; set; } = DefaultStoragePath;
+
+    /// <summary>
+    /// Overrides <see cref="StoragePath"/> for Sqlite (a Microsoft.Data.Sqlite connection string) and Redis (a
+    /// StackExchange.Redis configuration string). Default none.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>How far an acknowledged write has travelled (Json, Sqlite). Default <see cref="Durability.Normal"/>.</summary>
+    public Durability Durability { get; set; } = Durability.Normal;
+
+    /// <summary>The key prefix of every Redis key, so several applications can share one Redis. Default <c>"multichat:"</c>.</summary>
+    public string RedisKeyPrefix { get; set; } = DefaultRedisKeyPrefix;
+
+    /// <summary>Retention, in days: <see cref="SessionPersistence.CleanupAsync"/> deletes sessions with no activity for
+    /// longer. Default none (keep forever). 1 to 36,500.</summary>
+    public int? CleanupDays { get; set; }
+
+    /// <summary>The most sessions the store keeps: creating one more fails with <see cref="QuotaExceededException"/>,
+    /// and cleanup deletes the least recently active beyond it. Default none. At least 1.</summary>
+    public int? MaxSessions { get; set; }
+
+    /// <summary>The most messages a session keeps: each append removes the oldest beyond it, in the same atomic
+    /// operation, without renumbering. Default none. At least 1.</summary>
+    public int? MaxMessagesPerSession { get; set; }
+
+    /// <summary>The longest <see cref="ChatMessage.Content"/>, in UTF-16 characters. Default 1,048,576 (1 Mi).</summary>
+    public int MaxContentLength { get; set; } = 1024 * 1024;
+
+    /// <summary>The most metadata entries of one session or message. Default 64.</summary>
+    public int MaxMetadataEntries { get; set; } = 64;
+
+    /// <summary>The longest metadata value, in UTF-16 characters (keys follow the id rules). Default 16,384.</summary>
+    public int MaxMetadataValueLength { get; set; } = 16 * 1024;
+
+    /// <summary>The most participants of one session. Default 1,000.</summary>
+    public int MaxParticipants { get; set; } = 1000;
+
+    /// <summary>The most messages in one <see cref="SessionPersistence.AddMessagesAsync"/> batch. Default 10,000.</summary>
+    public int MaxBatchSize { get; set; } = 10_000;
+
+    /// <summary>The clock of the stores and of retention. Default <see cref="TimeProvider.System"/>. Not bound from configuration.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Options;
+
+namespace Multichat.Persistence;
+
+/// <summary>Checks <see cref="SessionPersistenceOptions"/>; each failure names the setting, the value and what is allowed.</summary>
+public sealed class SessionPersistenceOptionsValidator : IValidateOptions<SessionPersistenceOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, SessionPersistenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+
+        if (!Enum.IsDefined(options.StorageType))
+        {
+            failures.Add($"StorageType '{options.StorageType}' is unknown; use Json, Sqlite, Memory or Redis.");
+        }
+
+        var needsPath = options.StorageType is StorageType.Json
+            || (options.StorageType is StorageType.Sqlite or StorageType.Redis && string.IsNullOrWhiteSpace(options.ConnectionString));
+        if (needsPath && string.IsNullOrWhiteSpace(options.StoragePath))
+        {
+            failures.Add($"StoragePath is empty; the {options.StorageType} store needs "
+                + (options.StorageType == StorageType.Redis ? "a redis://host:port URL (or set ConnectionString)." : "a folder."));
+        }
+
+        if (!Enum.IsDefined(options.Durability))
+        {
+            failures.Add($"Durability '{options.Durability}' is unknown; use Normal or Full.");
+        }
+
+        if (options.StorageType == StorageType.Redis && string.IsNullOrEmpty(options.RedisKeyPrefix))
+        {
+            failures.Add("RedisKeyPrefix is empty; give a prefix such as 'multichat:' so applications sharing a Redis stay apart.");
+        }
+
+        Range(failures, nameof(options.CleanupDays), options.CleanupDays, optional: true, 1, 36_500, "days");
+        Range(failures, nameof(options.MaxSessions), options.MaxSessions, optional: true, 1, int.MaxValue, "sessions");
+        Range(failures, nameof(options.MaxMessagesPerSession), options.MaxMessagesPerSession, optional: true, 1, int.MaxValue, "messages");
+        Range(failures, nameof(options.MaxContentLength), options.MaxContentLength, optional: false, 1, 64 * 1024 * 1024, "characters");
+        Range(failures, nameof(options.MaxMetadataEntries), options.MaxMetadataEntries, optional: false, 0, 10_000, "entries");
+        Range(failures, nameof(options.MaxMetadataValueLength), options.MaxMetadataValueLength, optional: false, 1, 16 * 1024 * 1024, "characters");
+        Range(failures, nameof(options.MaxParticipants), options.MaxParticipants, optional: false, 1, 100_000, "participants");
+        Range(failures, nameof(options.MaxBatchSize), options.MaxBatchSize, optional: false, 1, 100_000, "messages");
+
+        if (options.TimeProvider is null)
+        {
+            failures.Add("TimeProvider is null; leave it at TimeProvider.System or give a clock.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Range(List<string> failures, string setting, int? value, bool optional, int min, int max, string unit)
+    {
+        if (value is { } v && (v < min || v > max))
+        {
+            failures.Add($"{setting} is {v}; it must be between {min} and {max} {unit}"
+                + (optional ? " (leave it unset for no limit)." : "."));
+        }
+    }
+}

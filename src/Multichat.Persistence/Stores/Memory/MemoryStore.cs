@@ -1,0 +1,296 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Multichat.Persistence.Internal;
+
+namespace Multichat.Persistence.Stores.Memory;
+
+/// <summary>
+/// Keeps sessions in process memory: for tests and prototypes. Thread-safe, and held to the same conformance suite
+/// as the persistent stores, so code tested against it behaves the same on them.
+/// </summary>
+internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
+{
+    private readonly ConcurrentDictionary<string, MemorySession> _sessions = new(StringComparer.Ordinal);
+
+    public string Name => "memory";
+
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = clock.GetUtcNow();
+        var record = session with
+        {
+            Participants = [.. session.Participants],
+            Metadata = Copy(session.Metadata),
+            CreatedAt = now,
+            UpdatedAt = now,
+            Version = 1,
+            MessageCount = 0,
+            LastSequence = 0,
+        };
+        var state = new MemorySession(record);
+        if (!_sessions.TryAdd(session.SessionId, state))
+        {
+            throw SessionAlreadyExistsException.ForSession(session.SessionId);
+        }
+
+        return Task.FromResult(record);
+    }
+
+    public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_sessions.TryGetValue(sessionId, out var state))
+        {
+            return Task.FromResult<ChatSession?>(null);
+        }
+
+        lock (state.Gate)
+        {
+            return Task.FromResult(state.Deleted ? null : state.Snapshot());
+        }
+    }
+
+    public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var state = Find(session.SessionId);
+        lock (state.Gate)
+        {
+            EnsureLive(state, session.SessionId);
+            if (state.Record.Version != session.Version)
+            {
+                throw ConcurrencyConflictException.ForSession(session.SessionId, session.Version, state.Record.Version);
+            }
+
+            state.UpdatedAt = clock.GetUtcNow();
+            state.Record = state.Record with
+            {
+                Participants = [.. session.Participants],
+                Title = session.Title,
+                Metadata = Copy(session.Metadata),
+                Version = state.Record.Version + 1,
+            };
+            return Task.FromResult(state.Snapshot());
+        }
+    }
+
+    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_sessions.TryRemove(sessionId, out var state))
+        {
+            return Task.FromResult(false);
+        }
+
+        lock (state.Gate)
+        {
+            state.Deleted = true;
+        }
+
+        return Task.FromResult(true);
+    }
+
+    public Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(SessionListing.Page(Snapshots(), query));
+    }
+
+    public async IAsyncEnumerable<string> ListSessionIdsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        foreach (var id in _sessions.Keys)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return id;
+        }
+    }
+
+    public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
+        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var state = Find(sessionId);
+        var stored = new ChatMessage[messages.Count];
+        lock (state.Gate)
+        {
+            EnsureLive(state, sessionId);
+            var now = clock.GetUtcNow();
+
+            // Everything that can fail is decided before the first message is added: the batch is all or nothing.
+            var next = state.LastSequence;
+            var inBatch = messages.Count > 1 ? new Dictionary<string, ChatMessage>(messages.Count, StringComparer.Ordinal) : null;
+            for (var i = 0; i < messages.Count; i++)
+            {
+                var message = messages[i];
+                if (state.ById.TryGetValue(message.Id, out var original) || (inBatch?.TryGetValue(message.Id, out original) ?? false))
+                {
+                    stored[i] = original;
+                    continue;
+                }
+
+                stored[i] = message with
+                {
+                    Sequence = ++next,
+                    Timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime(),
+                    Metadata = Copy(message.Metadata),
+                };
+                inBatch?.Add(message.Id, stored[i]);
+            }
+
+            if (next != state.LastSequence)
+            {
+                for (var i = 0; i < stored.Length; i++)
+                {
+                    if (stored[i].Sequence > state.LastSequence)
+                    {
+                        state.Add(stored[i]);
+                    }
+                }
+
+                state.UpdatedAt = now;
+            }
+
+            if (maxMessages > 0)
+            {
+                state.TrimTo(maxMessages);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<ChatMessage>>(stored);
+    }
+
+    public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var state = Find(sessionId);
+        List<ChatMessage> fetched;
+        lock (state.Gate)
+        {
+            EnsureLive(state, sessionId);
+            fetched = state.Fetch(query, MessagePaging.FetchCount(query));
+        }
+
+        return Task.FromResult(MessagePaging.ToPage(query, fetched));
+    }
+
+    public Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_sessions.TryGetValue(sessionId, out var state))
+        {
+            return Task.FromResult(0L);
+        }
+
+        lock (state.Gate)
+        {
+            return Task.FromResult(state.Deleted ? 0 : state.TrimTo(keepLatest));
+        }
+    }
+
+    public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var state = new MemorySession(session with
+        {
+            Participants = [.. session.Participants],
+            Metadata = Copy(session.Metadata),
+            CreatedAt = session.CreatedAt.ToUniversalTime(),
+            UpdatedAt = session.UpdatedAt.ToUniversalTime(),
+            MessageCount = 0,
+        });
+        if (replaceExisting)
+        {
+            if (_sessions.TryRemove(session.SessionId, out var old))
+            {
+                lock (old.Gate)
+                {
+                    old.Deleted = true;
+                }
+            }
+
+            _sessions[session.SessionId] = state;
+        }
+        else if (!_sessions.TryAdd(session.SessionId, state))
+        {
+            throw SessionAlreadyExistsException.ForSession(session.SessionId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var state = Find(sessionId);
+        lock (state.Gate)
+        {
+            EnsureLive(state, sessionId);
+            ImportChecks.EnsureAscending(messages, state.LastStoredSequence);
+            foreach (var message in messages)
+            {
+                state.Add(message with { Timestamp = message.Timestamp.ToUniversalTime(), Metadata = Copy(message.Metadata) });
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new HealthReport
+        {
+            Status = StoreHealthStatus.Healthy,
+            Store = Name,
+            Description = $"{_sessions.Count} sessions in memory.",
+        });
+
+    public Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        long sessions = 0, messages = 0;
+        foreach (var state in _sessions.Values)
+        {
+            lock (state.Gate)
+            {
+                sessions++;
+                messages += state.Count;
+            }
+        }
+
+        return Task.FromResult(new StoreStatistics { Store = Name, SessionCount = sessions, MessageCount = messages });
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    // Callers may mutate the dictionary they passed in; the store keeps its own copy.
+    private static IReadOnlyDictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.Count == 0 ? EmptyMetadata.Instance : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+
+    private MemorySession Find(string sessionId) =>
+        _sessions.TryGetValue(sessionId, out var state) ? state : throw SessionNotFoundException.ForSession(sessionId);
+
+    private static void EnsureLive(MemorySession state, string sessionId)
+    {
+        if (state.Deleted)
+        {
+            throw SessionNotFoundException.ForSession(sessionId);
+        }
+    }
+
+    private IEnumerable<ChatSession> Snapshots()
+    {
+        foreach (var state in _sessions.Values)
+        {
+            ChatSession? snapshot;
+            lock (state.Gate)
+            {
+                snapshot = state.Deleted ? null : state.Snapshot();
+            }
+
+            if (snapshot is not null)
+            {
+                yield return snapshot;
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using Multichat.Persistence.Stores.Memory;
+
+namespace Multichat.Persistence;
+
+/// <summary>Opens the store that <see cref="SessionPersistenceOptions.StorageType"/> names.</summary>
+internal static class StoreFactory
+{
+    public static ISessionStore Create(SessionPersistenceOptions options) => options.StorageType switch
+    {
+        StorageType.Memory => new MemoryStore(options.TimeProvider),
+        _ => throw new NotSupportedException(
+            $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
+    };
+}

@@ -1,0 +1,89 @@
+using FluentAssertions;
+
+namespace Multichat.Persistence.Tests.Conformance;
+
+public abstract partial class SessionStoreConformanceTests
+{
+    private async Task SeedForTransferAsync()
+    {
+        await NewSessionAsync("s-1", "Alice", "Bob");
+        await AppendAsync("s-1", 1205);
+        await Store.TrimMessagesAsync("s-1", 1200, Ct);
+        var s2 = await NewSessionAsync("s-2", "Carol");
+        await Store.UpdateSessionAsync(s2 with { Title = "two", Metadata = new Dictionary<string, string> { ["k"] = "v" } }, Ct);
+        await NewSessionAsync("empty");
+    }
+
+    [Fact]
+    public virtual async Task ExportImport_IntoAnotherStore_KeepsSessionsSequencesAndVersions()
+    {
+        await SeedForTransferAsync();
+        await using var target = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
+
+        var report = await target.ImportAsync(Store.ExportAsync(Ct), cancellationToken: Ct);
+
+        report.Should().Be(new ImportReport(3, 1200));
+        foreach (var id in new[] { "s-1", "s-2", "empty" })
+        {
+            (await target.GetSessionAsync(id, Ct)).Should().BeEquivalentTo(await Store.GetSessionAsync(id, Ct));
+            (await ReadAllAsync(target, id)).Should().BeEquivalentTo(await ReadAllAsync(Store, id), o => o.WithStrictOrdering());
+        }
+
+        (await target.AddMessageAsync(Message("s-1", "next"), Ct)).Sequence.Should().Be(1206);
+    }
+
+    [Fact]
+    public virtual async Task Import_FromAnotherStore_WritesIntoThisStore()
+    {
+        await using var source = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
+        await source.CreateSessionAsync("s-1", ["a"], cancellationToken: Ct);
+        await source.AddMessagesAsync("s-1", Enumerable.Range(1, 30).Select(i => Message("s-1", $"m-{i}")).ToArray(), Ct);
+        await source.TrimMessagesAsync("s-1", 20, Ct);
+
+        await Store.ImportAsync(source.ExportAsync(Ct), cancellationToken: Ct);
+
+        (await Store.GetSessionAsync("s-1", Ct)).Should().BeEquivalentTo(await source.GetSessionAsync("s-1", Ct));
+        (await ReadAllAsync(Store, "s-1")).Select(m => m.Sequence).Should().Equal(Enumerable.Range(11, 20).Select(i => (long)i));
+        (await Store.AddMessageAsync(Message("s-1", "m-5"), Ct)).Sequence.Should().Be(31);
+    }
+
+    [Fact]
+    public virtual async Task Import_ExistingSessionWithoutReplace_ThrowsSessionAlreadyExists()
+    {
+        await NewSessionAsync("s-1");
+        await AppendAsync("s-1", 2);
+
+        var act = () => Store.ImportAsync(Store.ExportAsync(Ct), cancellationToken: Ct);
+
+        await act.Should().ThrowAsync<SessionAlreadyExistsException>();
+        (await ReadAllAsync(Store, "s-1")).Should().HaveCount(2);
+    }
+
+    [Fact]
+    public virtual async Task BackupRestore_ToAStream_RestoresEverything()
+    {
+        await SeedForTransferAsync();
+        var before = await ReadAllAsync(Store, "s-1");
+        using var archive = new MemoryStream();
+        await Store.BackupAsync(archive, Ct);
+
+        await Store.DeleteSessionAsync("s-1", Ct);
+        await Store.AddMessageAsync(Message("s-2", "after-backup"), Ct);
+        archive.Position = 0;
+        var report = await Store.RestoreAsync(archive, Ct);
+
+        report.Should().Be(new ImportReport(3, 1200));
+        (await ReadAllAsync(Store, "s-1")).Should().BeEquivalentTo(before, o => o.WithStrictOrdering());
+        (await ReadAllAsync(Store, "s-2")).Should().BeEmpty("the restore replaces the session with its backed-up state");
+    }
+
+    [Fact]
+    public virtual async Task Restore_NotAnArchive_ThrowsStoreCorrupted()
+    {
+        using var garbage = new MemoryStream("not gzip at all"u8.ToArray());
+
+        var act = () => Store.RestoreAsync(garbage, Ct);
+
+        await act.Should().ThrowAsync<Exception>().Where(e => e is StoreCorruptedException || e is InvalidDataException);
+    }
+}

@@ -1,0 +1,111 @@
+using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Multichat.Persistence.Tests.Conformance;
+
+/// <summary>
+/// The one suite every store passes (DESIGN §4): a store's test class derives from it and says only how to point
+/// options at fresh storage. Each test gets its own storage; <see cref="OpenAsync"/> with the same storage opens a
+/// second instance over it, the way a second process or machine would.
+/// </summary>
+public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
+{
+    private readonly List<SessionPersistence> _opened = [];
+
+    protected SessionStoreConformanceTests()
+    {
+        StorageKey = "t" + Guid.NewGuid().ToString("N")[..12];
+    }
+
+    /// <summary>Identifies this test's private storage (a folder name, a key prefix …).</summary>
+    protected string StorageKey { get; }
+
+    /// <summary>The clock every instance of this test uses; advances 1 ms on every read so activity order is strict.</summary>
+    protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero)) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
+
+    /// <summary>Whether a second instance over the same storage sees the first one's data (false for Memory).</summary>
+    protected virtual bool SharesStorageAcrossInstances => true;
+
+    /// <summary>The first instance over this test's storage.</summary>
+    protected SessionPersistence Store { get; private set; } = null!;
+
+    /// <summary>Points <paramref name="options"/> at the storage named <paramref name="storageKey"/>.</summary>
+    protected abstract void ConfigureStorage(SessionPersistenceOptions options, string storageKey);
+
+    /// <summary>Removes the storage named <paramref name="storageKey"/> after the test.</summary>
+    protected virtual ValueTask DeleteStorageAsync(string storageKey) => ValueTask.CompletedTask;
+
+    public virtual async ValueTask InitializeAsync() => Store = await OpenAsync();
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        foreach (var opened in _opened)
+        {
+            await opened.DisposeAsync();
+        }
+
+        await DeleteStorageAsync(StorageKey);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Opens an instance over this test's storage (another one each call), with optional option changes.</summary>
+    protected Task<SessionPersistence> OpenAsync(Action<SessionPersistenceOptions>? configure = null)
+    {
+        var options = new SessionPersistenceOptions { TimeProvider = Clock };
+        ConfigureStorage(options, StorageKey);
+        configure?.Invoke(options);
+        var persistence = SessionPersistence.Create(options);
+        _opened.Add(persistence);
+        return Task.FromResult(persistence);
+    }
+
+    /// <summary>A facade with other limits over the same store instance as <see cref="Store"/>.</summary>
+    protected SessionPersistence WithOptions(Action<SessionPersistenceOptions> configure)
+    {
+        var options = new SessionPersistenceOptions { TimeProvider = Clock };
+        configure(options);
+        return new SessionPersistence(Store.Store, options, ownsStore: false);
+    }
+
+    protected void RequireSharedStorage()
+    {
+        Assert.SkipUnless(SharesStorageAcrossInstances, "This store keeps no storage shared between instances.");
+    }
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected static ChatMessage Message(string sessionId, string id, string sender = "Agent-1", string? content = null) =>
+        new() { Id = id, SessionId = sessionId, Sender = sender, Content = content ?? $"content of {id}" };
+
+    protected async Task<ChatSession> NewSessionAsync(string sessionId = "s-1", params string[] participants) =>
+        await Store.CreateSessionAsync(sessionId, participants.Length == 0 ? ["Agent-1", "Agent-2"] : participants, cancellationToken: Ct);
+
+    protected async Task AppendAsync(string sessionId, int count, string idPrefix = "m-")
+    {
+        var batch = Enumerable.Range(1, count).Select(i => Message(sessionId, $"{idPrefix}{i}")).ToArray();
+        foreach (var chunk in batch.Chunk(1000))
+        {
+            await Store.AddMessagesAsync(sessionId, chunk, Ct);
+        }
+    }
+
+    protected static async Task<List<ChatMessage>> ReadAllAsync(SessionPersistence store, string sessionId)
+    {
+        var all = new List<ChatMessage>();
+        MessageQuery? query = new() { Limit = 500 };
+        while (query is not null)
+        {
+            var page = await store.GetMessagesAsync(sessionId, query, Ct);
+            all.AddRange(page.Messages);
+            query = page.Next;
+        }
+
+        return all;
+    }
+
+    protected static void ShouldBeGapless(IReadOnlyList<ChatMessage> messages, long first = 1)
+    {
+        messages.Select(m => m.Sequence).Should().Equal(Enumerable.Range(0, messages.Count).Select(i => first + i));
+        messages.Select(m => m.Id).Should().OnlyHaveUniqueItems();
+    }
+}
