@@ -51,7 +51,7 @@ public sealed class SessionPersistence : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfInvalid(options);
-        var store = StoreFactory.Create(options);
+        var store = StoreFactory.Create(options, loggerFactory);
         var persistence = new SessionPersistence(store, options, loggerFactory);
         Log.StoreOpened(persistence._logger, store.Name);
         return persistence;

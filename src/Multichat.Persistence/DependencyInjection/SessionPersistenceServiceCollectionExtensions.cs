@@ -41,7 +41,8 @@ public static class SessionPersistenceServiceCollectionExtensions
     private static IServiceCollection AddCore(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
-        services.TryAddSingleton<ISessionStore>(sp => StoreFactory.Create(sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value));
+        services.TryAddSingleton<ISessionStore>(sp => StoreFactory.Create(
+            sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value, sp.GetService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new SessionPersistence(
             sp.GetRequiredService<ISessionStore>(),
             sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value,

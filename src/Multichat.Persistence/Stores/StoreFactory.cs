@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Stores.Memory;
 
 namespace Multichat.Persistence;
@@ -5,10 +7,14 @@ namespace Multichat.Persistence;
 /// <summary>Opens the store that <see cref="SessionPersistenceOptions.StorageType"/> names.</summary>
 internal static class StoreFactory
 {
-    public static ISessionStore Create(SessionPersistenceOptions options) => options.StorageType switch
+    public static ISessionStore Create(SessionPersistenceOptions options, ILoggerFactory? loggerFactory = null)
     {
-        StorageType.Memory => new MemoryStore(options.TimeProvider),
-        _ => throw new NotSupportedException(
-            $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
-    };
+        loggerFactory ??= NullLoggerFactory.Instance;
+        return options.StorageType switch
+        {
+            StorageType.Memory => new MemoryStore(options.TimeProvider),
+            _ => throw new NotSupportedException(
+                $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
+        };
+    }
 }

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+
+namespace Multichat.Persistence.Tests.Infrastructure;
+
+/// <summary>
+/// Starts the TestWorker child process (built next to the tests) and collects the ids it acknowledged, so
+/// multi-process and kill -9 tests can check that every acknowledged message was kept.
+/// </summary>
+public sealed class TestWorkerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<(string Id, long Sequence)> _acknowledged = [];
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Text.StringBuilder _errors = new();
+
+    private TestWorkerProcess(Process process)
+    {
+        _process = process;
+    }
+
+    /// <summary>The path of the worker's dll, copied beside the tests by the project reference.</summary>
+    public static string WorkerDll => Path.Combine(AppContext.BaseDirectory, "Multichat.Persistence.TestWorker.dll");
+
+    /// <summary>Starts a worker; see the worker's Program.cs for the arguments.</summary>
+    public static TestWorkerProcess Start(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(WorkerDll);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var worker = new TestWorkerProcess(process);
+        process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (worker._errors)
+                {
+                    worker._errors.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return worker;
+    }
+
+    /// <summary>What the worker acknowledged so far (id, sequence), in order.</summary>
+    public IReadOnlyList<(string Id, long Sequence)> Acknowledged
+    {
+        get
+        {
+            lock (_acknowledged)
+            {
+                return [.. _acknowledged];
+            }
+        }
+    }
+
+    public string StandardError
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
+
+    /// <summary>Completes when the worker opened its store and is about to write.</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>Kills the worker at once (SIGKILL on Unix): nothing of it runs after this returns.</summary>
+    public void KillHard()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+
+        _process.WaitForExit();
+    }
+
+    /// <summary>Waits for the worker to exit by itself and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit(); // drains the redirected output
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        KillHard();
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        if (line == "ready")
+        {
+            _ready.TrySetResult();
+            return;
+        }
+
+        var parts = line.Split(' ');
+        if (parts.Length == 3 && parts[0] == "ack")
+        {
+            lock (_acknowledged)
+            {
+                _acknowledged.Add((parts[1], long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+    }
+}
