@@ -3,12 +3,16 @@ using BenchmarkDotNet.Attributes;
 namespace Multichat.Persistence.Benchmarks.Memory;
 
 /// <summary>
-/// Append and latest-50 cost against history length (DESIGN §4.6): the session holds exactly
-/// <see cref="History"/> messages throughout, because MaxMessagesPerSession trims one for each one appended.
+/// Append cost against history length (DESIGN §4.6). An iteration appends
+/// <see cref="AppendsPerIteration"/> messages and the unmeasured
+/// iteration cleanup trims the session back to <see cref="History"/>, so every measurement sees the history it names.
 /// </summary>
 [MemoryDiagnoser]
-public class MemoryScalingBenchmarks
+[InvocationCount(AppendsPerIteration)]
+public class MemoryAppendScalingBenchmarks
 {
+    private const int AppendsPerIteration = 4096;
+
     private SessionPersistence _persistence = null!;
     private long _next;
 
@@ -18,7 +22,7 @@ public class MemoryScalingBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _persistence = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory, MaxMessagesPerSession = History });
+        _persistence = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
         await _persistence.CreateSessionAsync("scale", ["Agent-1", "Agent-2"]);
         for (var start = 0; start < History; start += 10_000)
         {
@@ -29,14 +33,14 @@ public class MemoryScalingBenchmarks
         _next = History;
     }
 
+    [IterationCleanup]
+    public void TrimBack() => _persistence.TrimMessagesAsync("scale", History).GetAwaiter().GetResult();
+
     [GlobalCleanup]
     public ValueTask CleanupAsync() => _persistence.DisposeAsync();
 
-    [Benchmark(Description = "append one (history kept at N)")]
+    [Benchmark(Description = "append one at N")]
     public Task<ChatMessage> Append() => _persistence.AddMessageAsync(NewMessage(_next++));
-
-    [Benchmark(Description = "latest 50")]
-    public Task<IReadOnlyList<ChatMessage>> Latest50() => _persistence.GetMessagesAsync("scale", 50);
 
     private static ChatMessage NewMessage(long i) =>
         new() { Id = $"m-{i}", SessionId = "scale", Sender = "Agent-1", Content = "A typical short agent message of some sixty characters." };
