@@ -34,4 +34,5 @@ cat > "$work/app/nuget.config" <<XML
 </configuration>
 XML
 cd "$work/app"
-dotnet run -nologo -v quiet
+# A private package cache: the global one would serve a stale package of the same version from an earlier run.
+NUGET_PACKAGES="$work/packages" dotnet run -nologo -v quiet
