@@ -15,6 +15,8 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     // and reads at most that many lines more.
     private const int SparseEvery = 64;
 
+    private readonly List<ChatMessage> _fresh = [];
+    private readonly List<long> _offsets = [];
     private ArrayBufferWriter<byte> _buffer = new(4096);
     private Utf8JsonWriter? _writer;
     private string? _incarnation;
@@ -173,16 +175,17 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         if (next >= first)
         {
-            var fresh = new List<ChatMessage>((int)(next - first + 1));
+            _fresh.Clear();
             foreach (var message in stored)
             {
-                if (message.Sequence >= first && (fresh.Count == 0 || fresh[^1].Sequence < message.Sequence))
+                if (message.Sequence >= first && (_fresh.Count == 0 || _fresh[^1].Sequence < message.Sequence))
                 {
-                    fresh.Add(message);
+                    _fresh.Add(message);
                 }
             }
 
-            WriteLines(store, fresh, now);
+            WriteLines(store, _fresh, now);
+            _fresh.Clear();
         }
 
         return stored;
@@ -613,10 +616,10 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     {
         _buffer.ResetWrittenCount();
         _writer ??= new Utf8JsonWriter(_buffer, JsonMessageLine.WriterOptions);
-        var offsets = new long[lines.Count];
+        _offsets.Clear();
         for (var i = 0; i < lines.Count; i++)
         {
-            offsets[i] = Length + _buffer.WrittenCount;
+            _offsets.Add(Length + _buffer.WrittenCount);
             JsonMessageLine.Write(_writer, _buffer, lines[i], at, more: i < lines.Count - 1);
         }
 
@@ -630,7 +633,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         {
             if (_ids is not null)
             {
-                IndexLine(lines[i].Sequence, lines[i].Id, offsets[i]);
+                IndexLine(lines[i].Sequence, lines[i].Id, _offsets[i]);
             }
             else
             {

@@ -76,39 +76,37 @@ internal sealed class JsonStore : ISessionStore
 
     public static string NewIncarnation() => Guid.NewGuid().ToString("N");
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
-    {
-        return RunAsync(session.SessionId, create: true, state =>
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
+        RunAsync(session.SessionId, create: true, (Store: this, Session: session), static (state, a) =>
         {
             if (state.Document is not null)
             {
-                throw SessionAlreadyExistsException.ForSession(session.SessionId);
+                throw SessionAlreadyExistsException.ForSession(a.Session.SessionId);
             }
 
-            var now = _clock.GetUtcNow();
-            state.Reset(this, new JsonSessionDocument
+            var now = a.Store._clock.GetUtcNow();
+            state.Reset(a.Store, new JsonSessionDocument
             {
-                SessionId = session.SessionId,
-                Participants = [.. session.Participants],
-                Title = session.Title,
-                Metadata = Copy(session.Metadata),
+                SessionId = a.Session.SessionId,
+                Participants = [.. a.Session.Participants],
+                Title = a.Session.Title,
+                Metadata = Copy(a.Session.Metadata),
                 CreatedAt = now,
                 UpdatedAt = now,
                 Version = 1,
                 Incarnation = NewIncarnation(),
             });
-            _board.Stamp(0, held: false);
+            a.Store._board.Stamp(0, held: false);
             return state.Snapshot();
         }, missing: null, cancellationToken);
-    }
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        RunAsync(sessionId, create: false, state => state.Document is null ? null : state.Snapshot(), missing: () => (ChatSession?)null, cancellationToken);
+        RunAsync(sessionId, create: false, 0, static (state, _) => state.Document is null ? null : state.Snapshot(), static _ => (ChatSession?)null, cancellationToken);
 
-    public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
-    {
-        return RunAsync(session.SessionId, create: false, state =>
+    public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
+        RunAsync(session.SessionId, create: false, (Store: this, Session: session), static (state, a) =>
         {
+            var session = a.Session;
             var document = state.Document ?? throw SessionNotFoundException.ForSession(session.SessionId);
             if (document.Version != session.Version)
             {
@@ -120,16 +118,14 @@ internal sealed class JsonStore : ISessionStore
             document.Title = session.Title;
             document.Metadata = Copy(session.Metadata);
             document.Version++;
-            document.UpdatedAt = _clock.GetUtcNow();
+            document.UpdatedAt = a.Store._clock.GetUtcNow();
             document.LastSequence = current.LastSequence;
-            state.Replace(this, document);
+            state.Replace(a.Store, document);
             return state.Snapshot();
-        }, missing: () => throw SessionNotFoundException.ForSession(session.SessionId), cancellationToken);
-    }
+        }, NotFound<ChatSession>, cancellationToken);
 
-    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
-    {
-        return RunAsync(sessionId, create: false, state =>
+    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        RunAsync(sessionId, create: false, this, static (state, store) =>
         {
             if (state.Document is null)
             {
@@ -137,10 +133,9 @@ internal sealed class JsonStore : ISessionStore
             }
 
             state.Delete();
-            _board.Stamp(0, held: false);
+            store._board.Stamp(0, held: false);
             return true;
-        }, missing: () => false, cancellationToken);
-    }
+        }, static _ => false, cancellationToken);
 
     public Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default)
     {
@@ -159,51 +154,48 @@ internal sealed class JsonStore : ISessionStore
     }
 
     public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
-    {
-        return RunAsync(sessionId, create: false, state =>
+        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default) =>
+        RunAsync(sessionId, create: false, (Store: this, Messages: messages, Max: maxMessages, Id: sessionId), static (state, a) =>
         {
             if (state.Document is null)
             {
-                throw SessionNotFoundException.ForSession(sessionId);
+                throw SessionNotFoundException.ForSession(a.Id);
             }
 
-            var stored = state.Append(this, messages, _clock.GetUtcNow());
-            if (maxMessages > 0)
+            var stored = state.Append(a.Store, a.Messages, a.Store._clock.GetUtcNow());
+            if (a.Max > 0)
             {
-                state.Trim(this, maxMessages, compact: false);
+                state.Trim(a.Store, a.Max, compact: false);
             }
 
             return stored;
-        }, missing: () => throw SessionNotFoundException.ForSession(sessionId), cancellationToken);
-    }
+        }, NotFound<IReadOnlyList<ChatMessage>>, cancellationToken);
 
-    public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
-    {
-        return RunAsync(sessionId, create: false, state =>
+    public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default) =>
+        RunAsync(sessionId, create: false, (Store: this, Query: query, Id: sessionId), static (state, a) =>
         {
             if (state.Document is null)
             {
-                throw SessionNotFoundException.ForSession(sessionId);
+                throw SessionNotFoundException.ForSession(a.Id);
             }
 
-            return MessagePaging.ToPage(query, state.Fetch(this, query, MessagePaging.FetchCount(query)));
-        }, missing: () => throw SessionNotFoundException.ForSession(sessionId), cancellationToken);
-    }
+            return MessagePaging.ToPage(a.Query, state.Fetch(a.Store, a.Query, MessagePaging.FetchCount(a.Query)));
+        }, NotFound<MessagePage>, cancellationToken);
 
     public Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default) =>
-        RunAsync(sessionId, create: false, state => state.Document is null ? 0 : state.Trim(this, keepLatest, compact: true), missing: () => 0L, cancellationToken);
+        RunAsync(sessionId, create: false, (Store: this, Keep: keepLatest), static (state, a) =>
+            state.Document is null ? 0 : state.Trim(a.Store, a.Keep, compact: true), static _ => 0L, cancellationToken);
 
-    public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default)
-    {
-        return RunAsync(session.SessionId, create: true, state =>
+    public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
+        RunAsync(session.SessionId, create: true, (Store: this, Session: session, Replace: replaceExisting), static (state, a) =>
         {
-            if (state.Document is not null && !replaceExisting)
+            var session = a.Session;
+            if (state.Document is not null && !a.Replace)
             {
                 throw SessionAlreadyExistsException.ForSession(session.SessionId);
             }
 
-            state.Reset(this, new JsonSessionDocument
+            state.Reset(a.Store, new JsonSessionDocument
             {
                 SessionId = session.SessionId,
                 Participants = [.. session.Participants],
@@ -215,24 +207,21 @@ internal sealed class JsonStore : ISessionStore
                 LastSequence = session.LastSequence,
                 Incarnation = NewIncarnation(),
             });
-            _board.Stamp(0, held: false);
+            a.Store._board.Stamp(0, held: false);
             return true;
         }, missing: null, cancellationToken);
-    }
 
-    public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
-    {
-        return RunAsync(sessionId, create: false, state =>
+    public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
+        RunAsync(sessionId, create: false, (Store: this, Messages: messages, Id: sessionId), static (state, a) =>
         {
             if (state.Document is null)
             {
-                throw SessionNotFoundException.ForSession(sessionId);
+                throw SessionNotFoundException.ForSession(a.Id);
             }
 
-            state.Import(this, messages);
+            state.Import(a.Store, a.Messages);
             return true;
-        }, missing: () => throw SessionNotFoundException.ForSession(sessionId), cancellationToken);
-    }
+        }, NotFound<bool>, cancellationToken);
 
     public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
@@ -300,9 +289,12 @@ internal sealed class JsonStore : ISessionStore
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            // Shared for delete, so a writer in another process can replace the file while we read it (on Windows too).
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or EndOfStreamException)
         {
             return null;
         }
@@ -356,23 +348,25 @@ internal sealed class JsonStore : ISessionStore
         }
     }
 
-    private async Task<T> RunAsync<T>(
-        string sessionId, bool create, Func<JsonSessionState, T> work, Func<T>? missing, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<TArg, T>(
+        string sessionId, bool create, TArg arg, Func<JsonSessionState, TArg, T> work, Func<string, T>? missing, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var key = JsonSessionKey.For(sessionId);
-        if (!_states.TryGetValue(key, out var state))
+
+        // Keyed by the id itself, so the hot path never hashes it into a folder name again.
+        if (!_states.TryGetValue(sessionId, out var state))
         {
+            var key = JsonSessionKey.For(sessionId);
             var folder = Path.Combine(_sessionsFolder, key);
 
             // Reads of a session that never existed create nothing, not even its folder.
             if (!create && !Directory.Exists(folder))
             {
-                return missing!();
+                return missing!(sessionId);
             }
 
-            state = _states.GetOrAdd(key, k => new JsonSessionState(k, folder, JsonSessionKey.SlotOf(k, JsonActivityBoard.Slots)));
+            state = _states.GetOrAdd(sessionId, _ => new JsonSessionState(key, folder, JsonSessionKey.SlotOf(key, JsonActivityBoard.Slots)));
         }
 
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -384,17 +378,21 @@ internal sealed class JsonStore : ISessionStore
             }
             else if (state.Lock is null && !Directory.Exists(state.Folder))
             {
-                return missing!();
+                return missing!(sessionId);
             }
 
-            await AcquireAsync(state, cancellationToken).ConfigureAwait(false);
+            if (state.Lock is null)
+            {
+                await AcquireAsync(state, cancellationToken).ConfigureAwait(false);
+            }
+
             if (state.Document is { } document && !string.Equals(document.SessionId, sessionId, StringComparison.Ordinal))
             {
                 throw new StoreCorruptedException(
                     $"The folder of session '{sessionId}' holds the record of another session; the store's files were moved by hand.");
             }
 
-            return work(state);
+            return work(state, arg);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -411,13 +409,8 @@ internal sealed class JsonStore : ISessionStore
         }
     }
 
-    private async ValueTask AcquireAsync(JsonSessionState state, CancellationToken cancellationToken)
+    private async Task AcquireAsync(JsonSessionState state, CancellationToken cancellationToken)
     {
-        if (state.Lock is not null)
-        {
-            return;
-        }
-
         var started = Stopwatch.GetTimestamp();
         var courtesy = state.CourtesyUntil - started;
         if (courtesy > 0)
@@ -614,6 +607,8 @@ internal sealed class JsonStore : ISessionStore
                 $"'{path}' declares format '{format?.Format}' version {format?.Version}; this version of Multichat.Persistence reads '{JsonFormatDocument.Name}' version {JsonFormatDocument.CurrentVersion}. Open the folder with the version that wrote it, or point StoragePath elsewhere.");
         }
     }
+
+    private static T NotFound<T>(string sessionId) => throw SessionNotFoundException.ForSession(sessionId);
 
     private static Dictionary<string, string>? Copy(IReadOnlyDictionary<string, string> metadata) =>
         metadata.Count == 0 ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
