@@ -23,8 +23,8 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     private SafeFileHandle? _messages;
 
     // The idempotency index: id hash → sequence, built on first need by one pass over the file; null until then.
-    private Dictionary<ulong, long>? _ids;
-    private Dictionary<string, long>? _collisions;
+    private JsonIdIndex? _ids;
+    private readonly List<long> _candidates = [];
     private List<(long Sequence, long Offset)>? _sparse;
     private long _indexedLines;
 
@@ -412,7 +412,6 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         LastLineSequence = 0;
         LastAt = null;
         _ids = null;
-        _collisions = null;
         _sparse = null;
         _indexedLines = 0;
     }
@@ -485,7 +484,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
             return;
         }
 
-        _ids = [];
+        _ids = new JsonIdIndex();
         _sparse = [];
         _indexedLines = 0;
         var known = Length;
@@ -520,19 +519,8 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
             _sparse!.Add((sequence, offset));
         }
 
-        var hash = JsonSessionKey.HashOf(id);
-        if (!_ids.TryAdd(hash, sequence))
-        {
-            // Either a trimmed id written again (the old entry is stale) or two ids with one hash: keep both.
-            if (_ids[hash] < (Document?.FirstSequence ?? 0))
-            {
-                _ids[hash] = sequence;
-            }
-            else
-            {
-                (_collisions ??= new(StringComparer.Ordinal))[id] = sequence;
-            }
-        }
+        // A trimmed id written again leaves a stale entry beside the new one; lookups skip it, compaction drops it.
+        _ids.Add(JsonSessionKey.HashOf(id), sequence);
 
         if (FirstLineSequence == 0)
         {
@@ -545,14 +533,13 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     private ChatMessage? FindStored(JsonStore store, string id)
     {
         var floor = Document!.FirstSequence;
-        if (_collisions is not null && _collisions.TryGetValue(id, out var collided) && collided >= floor)
+        _ids!.Candidates(JsonSessionKey.HashOf(id), LastLineSequence, _candidates);
+        foreach (var sequence in _candidates)
         {
-            return ReadAt(store, collided) is { } m && m.Id == id ? m : null;
-        }
-
-        if (_ids!.TryGetValue(JsonSessionKey.HashOf(id), out var sequence) && sequence >= floor)
-        {
-            return ReadAt(store, sequence) is { } m && string.Equals(m.Id, id, StringComparison.Ordinal) ? m : null;
+            if (sequence >= floor && ReadAt(store, sequence) is { } stored && string.Equals(stored.Id, id, StringComparison.Ordinal))
+            {
+                return stored;
+            }
         }
 
         return null;
