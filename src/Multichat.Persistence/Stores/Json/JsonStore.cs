@@ -39,9 +39,6 @@ internal sealed class JsonStore : ISessionStore
     private readonly ConcurrentDictionary<JsonSessionState, byte> _held = new();
     private readonly JsonActivityBoard _board;
     private readonly JsonCatalog _catalog;
-    private readonly Timer _timer;
-    private readonly object _timerGate = new();
-    private bool _timerRunning;
     private long _damaged;
     private int _disposed;
 
@@ -66,7 +63,6 @@ internal sealed class JsonStore : ISessionStore
         }
 
         _catalog = new JsonCatalog(this, _sessionsFolder, _board);
-        _timer = new Timer(static s => ((JsonStore)s!).OnTick(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     public string Name => "json";
@@ -266,7 +262,6 @@ internal sealed class JsonStore : ISessionStore
             return;
         }
 
-        await _timer.DisposeAsync().ConfigureAwait(false);
         foreach (var state in _states.Values)
         {
             await state.Gate.WaitAsync().ConfigureAwait(false);
@@ -457,15 +452,8 @@ internal sealed class JsonStore : ISessionStore
             state.LastUsed = now;
             state.LastStamp = now;
             _board.Stamp(state.Slot, held: true);
-            lock (_timerGate)
-            {
-                _held[state] = 0;
-                if (!_timerRunning)
-                {
-                    _timerRunning = true;
-                    _timer.Change(1, 1);
-                }
-            }
+            _held[state] = 0;
+            JsonLeaseKeeper.Watch(this);
 
             state.Validate(this);
         }
@@ -516,7 +504,11 @@ internal sealed class JsonStore : ISessionStore
         _held.TryRemove(state, out _);
     }
 
-    private void OnTick()
+    /// <summary>
+    /// Lets go of the locks this instance no longer needs: idle ones, and busy ones another process waits for (after a
+    /// short slice, and then leaves them alone a moment so the waiter gets them). Returns whether any lock is still held.
+    /// </summary>
+    internal bool ReleaseUnneededLeases()
     {
         foreach (var state in _held.Keys)
         {
@@ -534,7 +526,7 @@ internal sealed class JsonStore : ISessionStore
                 }
 
                 var now = Stopwatch.GetTimestamp();
-                if (now - state.LastUsed >= IdleRelease)
+                if (now - state.LastUsed >= IdleRelease || Volatile.Read(ref _disposed) != 0)
                 {
                     Release(state);
                 }
@@ -551,7 +543,7 @@ internal sealed class JsonStore : ISessionStore
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
-                // Tried again on the next tick.
+                // Tried again on the next pass.
             }
             finally
             {
@@ -559,14 +551,7 @@ internal sealed class JsonStore : ISessionStore
             }
         }
 
-        lock (_timerGate)
-        {
-            if (_held.IsEmpty && _timerRunning && Volatile.Read(ref _disposed) == 0)
-            {
-                _timerRunning = false;
-                _timer.Change(Timeout.Infinite, Timeout.Infinite);
-            }
-        }
+        return !_held.IsEmpty;
     }
 
     private void EnsureFormat()
