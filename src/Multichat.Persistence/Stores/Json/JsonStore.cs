@@ -313,6 +313,7 @@ internal sealed class JsonStore : ISessionStore
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
         {
             file.Write(bytes);
+            file.WriteByte((byte)'\n');
             file.Flush(FlushToDisk);
         }
 
