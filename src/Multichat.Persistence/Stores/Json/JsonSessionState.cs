@@ -270,7 +270,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         // The record with its new floor and a new incarnation goes first: if the process dies before the file is replaced,
         // the floor already hides the trimmed lines and other processes re-read the file anyway.
-        EnsureIndex(store);
+        EnsureIndex(store, ids: false);
         var cut = OffsetOfFirstAtLeast(newFirst);
         document.Incarnation = JsonStore.NewIncarnation();
         store.WriteDocument(SessionPath, document);
@@ -396,7 +396,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     private long Seek(JsonStore store, long sequence)
     {
-        EnsureIndex(store);
+        EnsureIndex(store, ids: false);
         return OffsetOfFirstAtLeast(sequence);
     }
 
@@ -418,7 +418,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     private void CatchUp(JsonStore store, long length)
     {
-        if (_ids is not null)
+        if (_sparse is not null)
         {
             // Index every new committed line; lines of an unfinished batch wait for its last line.
             var pending = new List<(long Sequence, string Id, long Offset)>();
@@ -477,14 +477,18 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         }
     }
 
-    private void EnsureIndex(JsonStore store)
+    /// <summary>
+    /// Builds the sparse offset index, and with <paramref name="ids"/> the idempotency index, by one pass over the file.
+    /// Readers only need the first, so a process that only pages through history never holds an id per message.
+    /// </summary>
+    private void EnsureIndex(JsonStore store, bool ids = true)
     {
-        if (_ids is not null)
+        if (_sparse is not null && (_ids is not null || !ids))
         {
             return;
         }
 
-        _ids = new JsonIdIndex();
+        _ids = ids ? new JsonIdIndex() : null;
         _sparse = [];
         _indexedLines = 0;
         var known = Length;
@@ -509,18 +513,18 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     private void IndexLine(long sequence, string id, long offset)
     {
-        if (_ids is null)
+        if (_sparse is null)
         {
             return;
         }
 
         if (_indexedLines++ % SparseEvery == 0)
         {
-            _sparse!.Add((sequence, offset));
+            _sparse.Add((sequence, offset));
         }
 
         // A trimmed id written again leaves a stale entry beside the new one; lookups skip it, compaction drops it.
-        _ids.Add(JsonSessionKey.HashOf(id), sequence);
+        _ids?.Add(JsonSessionKey.HashOf(id), sequence);
 
         if (FirstLineSequence == 0)
         {
@@ -618,7 +622,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         for (var i = 0; i < lines.Count; i++)
         {
-            if (_ids is not null)
+            if (_sparse is not null)
             {
                 IndexLine(lines[i].Sequence, lines[i].Id, _offsets[i]);
             }

@@ -195,6 +195,21 @@ public sealed class JsonStoreFileTests : IDisposable
     }
 
     [Fact]
+    public async Task PagingFromASequence_ThenAppending_StillFindsStoredIds()
+    {
+        await SeedAsync("s-1", 300);
+
+        await using var store = SessionPersistence.Create(_folder.Options());
+        var page = await store.GetMessagesAsync("s-1", new MessageQuery { AfterSequence = 100, Limit = 3 }, Ct);
+        var retried = await store.AddMessageAsync(Message("s-1", "m-5"), Ct);
+        var fresh = await store.AddMessageAsync(Message("s-1", "m-301"), Ct);
+
+        page.Messages.Select(m => m.Sequence).Should().Equal(101, 102, 103);
+        retried.Sequence.Should().Be(5, "the read built only the offset index; the append builds the id index before deciding");
+        fresh.Sequence.Should().Be(301);
+    }
+
+    [Fact]
     public async Task DurabilityFull_AppendsAndReadsBack()
     {
         await using var store = SessionPersistence.Create(_folder.Options(Durability.Full));
