@@ -112,14 +112,12 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
             _incarnation = Document.Incarnation;
         }
 
-        _messages ??= OpenMessages(FileMode.OpenOrCreate);
-        var length = RandomAccess.GetLength(_messages);
+        var length = RandomAccess.GetLength(Messages);
         if (length < Length)
         {
             // Shorter than what we knew committed: replaced behind our back without a new incarnation. Start over.
             ResetMessages();
             _incarnation = Document.Incarnation;
-            _messages = OpenMessages(FileMode.OpenOrCreate);
         }
 
         if (length > Length)
@@ -392,16 +390,13 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         return result;
     }
 
-    private SafeFileHandle Messages => _messages ??= OpenMessages(FileMode.OpenOrCreate);
+    private SafeFileHandle Messages => _messages ??= File.OpenHandle(MessagesPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
 
     private long Seek(JsonStore store, long sequence)
     {
         EnsureIndex(store, ids: false);
         return OffsetOfFirstAtLeast(sequence);
     }
-
-    private SafeFileHandle OpenMessages(FileMode mode) =>
-        File.OpenHandle(MessagesPath, mode, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
 
     private void ResetMessages()
     {
