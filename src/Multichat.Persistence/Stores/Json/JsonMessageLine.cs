@@ -56,62 +56,41 @@ internal static class JsonMessageLine
         buffer.Advance(1);
     }
 
-    /// <summary>Reads only what bookkeeping needs; false for a damaged line.</summary>
+    /// <summary>Reads only what bookkeeping needs (no content strings are built); false for a damaged line.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> line, out long sequence, out string? id, out DateTimeOffset? at, out bool more)
     {
-        sequence = 0;
-        id = null;
-        at = null;
-        more = false;
-        try
-        {
-            var reader = new Utf8JsonReader(line);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("seq"u8))
-                {
-                    reader.Read();
-                    sequence = reader.GetInt64();
-                }
-                else if (reader.ValueTextEquals("id"u8))
-                {
-                    reader.Read();
-                    id = reader.GetString();
-                }
-                else if (reader.ValueTextEquals("at"u8))
-                {
-                    reader.Read();
-                    at = reader.GetDateTimeOffset();
-                }
-                else if (reader.ValueTextEquals("more"u8))
-                {
-                    reader.Read();
-                    more = reader.GetBoolean();
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
-
-            return reader.TokenType == JsonTokenType.EndObject && sequence > 0 && id is not null;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
-        {
-            return false;
-        }
+        var ok = TryParse(line, full: false, out var fields);
+        (sequence, id, at, more) = (fields.Sequence, fields.Id, fields.At, fields.More);
+        return ok;
     }
 
     /// <summary>Reads a whole message; false for a damaged line.</summary>
     public static bool TryRead(ReadOnlySpan<byte> line, string sessionId, out ChatMessage? message)
     {
         message = null;
+        if (!TryParse(line, full: true, out var fields) || fields.Sender is null || fields.Content is null || fields.Timestamp is null)
+        {
+            return false;
+        }
+
+        message = new ChatMessage
+        {
+            Id = fields.Id!,
+            SessionId = sessionId,
+            Sender = fields.Sender,
+            Recipient = fields.Recipient,
+            Content = fields.Content,
+            Timestamp = fields.Timestamp.Value.ToUniversalTime(),
+            Sequence = fields.Sequence,
+            Metadata = fields.Metadata is { Count: > 0 } metadata ? metadata : EmptyMetadata.Instance,
+        };
+        return true;
+    }
+
+    /// <summary>One pass over a line's properties; <paramref name="full"/> false skips the message's text fields.</summary>
+    private static bool TryParse(ReadOnlySpan<byte> line, bool full, out Fields fields)
+    {
+        fields = default;
         try
         {
             var reader = new Utf8JsonReader(line);
@@ -120,43 +99,49 @@ internal static class JsonMessageLine
                 return false;
             }
 
-            long sequence = 0;
-            string? id = null, sender = null, recipient = null, content = null;
-            DateTimeOffset? timestamp = null;
-            Dictionary<string, string>? metadata = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("seq"u8))
                 {
                     reader.Read();
-                    sequence = reader.GetInt64();
+                    fields.Sequence = reader.GetInt64();
                 }
                 else if (reader.ValueTextEquals("id"u8))
                 {
                     reader.Read();
-                    id = reader.GetString();
+                    fields.Id = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("sender"u8))
+                else if (reader.ValueTextEquals("at"u8))
                 {
                     reader.Read();
-                    sender = reader.GetString();
+                    fields.At = reader.GetDateTimeOffset();
                 }
-                else if (reader.ValueTextEquals("recipient"u8))
+                else if (reader.ValueTextEquals("more"u8))
                 {
                     reader.Read();
-                    recipient = reader.GetString();
+                    fields.More = reader.GetBoolean();
                 }
-                else if (reader.ValueTextEquals("content"u8))
+                else if (full && reader.ValueTextEquals("sender"u8))
                 {
                     reader.Read();
-                    content = reader.GetString();
+                    fields.Sender = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("timestamp"u8))
+                else if (full && reader.ValueTextEquals("recipient"u8))
                 {
                     reader.Read();
-                    timestamp = reader.GetDateTimeOffset();
+                    fields.Recipient = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("metadata"u8))
+                else if (full && reader.ValueTextEquals("content"u8))
+                {
+                    reader.Read();
+                    fields.Content = reader.GetString();
+                }
+                else if (full && reader.ValueTextEquals("timestamp"u8))
+                {
+                    reader.Read();
+                    fields.Timestamp = reader.GetDateTimeOffset();
+                }
+                else if (full && reader.ValueTextEquals("metadata"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.StartObject)
@@ -164,12 +149,12 @@ internal static class JsonMessageLine
                         return false;
                     }
 
-                    metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+                    fields.Metadata = new Dictionary<string, string>(StringComparer.Ordinal);
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         var key = reader.GetString()!;
                         reader.Read();
-                        metadata[key] = reader.GetString() ?? "";
+                        fields.Metadata[key] = reader.GetString() ?? "";
                     }
                 }
                 else
@@ -179,27 +164,24 @@ internal static class JsonMessageLine
                 }
             }
 
-            if (reader.TokenType != JsonTokenType.EndObject || sequence <= 0 || id is null || sender is null || content is null || timestamp is null)
-            {
-                return false;
-            }
-
-            message = new ChatMessage
-            {
-                Id = id,
-                SessionId = sessionId,
-                Sender = sender,
-                Recipient = recipient,
-                Content = content,
-                Timestamp = timestamp.Value.ToUniversalTime(),
-                Sequence = sequence,
-                Metadata = metadata is { Count: > 0 } ? metadata : EmptyMetadata.Instance,
-            };
-            return true;
+            return reader.TokenType == JsonTokenType.EndObject && fields.Sequence > 0 && fields.Id is not null;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
             return false;
         }
+    }
+
+    private struct Fields
+    {
+        public long Sequence;
+        public string? Id;
+        public DateTimeOffset? At;
+        public bool More;
+        public string? Sender;
+        public string? Recipient;
+        public string? Content;
+        public DateTimeOffset? Timestamp;
+        public Dictionary<string, string>? Metadata;
     }
 }
