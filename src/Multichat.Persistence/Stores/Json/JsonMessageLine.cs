@@ -87,7 +87,10 @@ internal static class JsonMessageLine
         return true;
     }
 
-    /// <summary>One pass over a line's properties; <paramref name="full"/> false skips the message's text fields.</summary>
+    /// <summary>
+    /// One pass over a line's properties: <paramref name="full"/> reads the message's fields, otherwise only the bookkeeping
+    /// ones (sequence, id, append time, batch mark), so neither pays for what it does not use.
+    /// </summary>
     private static bool TryParse(ReadOnlySpan<byte> line, bool full, out Fields fields)
     {
         fields = default;
@@ -111,12 +114,12 @@ internal static class JsonMessageLine
                     reader.Read();
                     fields.Id = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("at"u8))
+                else if (!full && reader.ValueTextEquals("at"u8))
                 {
                     reader.Read();
                     fields.At = reader.GetDateTimeOffset();
                 }
-                else if (reader.ValueTextEquals("more"u8))
+                else if (!full && reader.ValueTextEquals("more"u8))
                 {
                     reader.Read();
                     fields.More = reader.GetBoolean();
