@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Multichat.Persistence.Stores.Json;
 using Multichat.Persistence.Stores.Memory;
 
 namespace Multichat.Persistence;
@@ -13,6 +14,7 @@ internal static class StoreFactory
         return options.StorageType switch
         {
             StorageType.Memory => new MemoryStore(options.TimeProvider),
+            StorageType.Json => new JsonStore(options.StoragePath, options.Durability, options.TimeProvider, loggerFactory),
             _ => throw new NotSupportedException(
                 $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
         };

@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+
+namespace Multichat.Persistence.Stores.Json;
+
+/// <summary>
+/// <c>activity.bin</c>: a fixed array of 8-byte slots that writers stamp with a random value when they take or give up a
+/// session's lock (slot by hash of the session folder; slot 0 when sessions are created or deleted). A process that caches
+/// session records for listing reads the whole board (one read) and refreshes only the sessions whose slot changed or
+/// is held — so listing stays current across processes without touching 10,000 files, and appends pay nothing for it.
+/// </summary>
+internal sealed class JsonActivityBoard : IDisposable
+{
+    public const int Slots = 16 * 1024;
+
+    /// <summary>Set in a slot while a process holds a lock of a session in that slot: its messages may change any moment.</summary>
+    public const ulong HeldBit = 1UL << 63;
+
+    private readonly SafeFileHandle _file;
+
+    public JsonActivityBoard(string path)
+    {
+        _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        if (RandomAccess.GetLength(_file) < Slots * sizeof(ulong))
+        {
+            RandomAccess.SetLength(_file, Slots * sizeof(ulong));
+        }
+    }
+
+    public void Stamp(int slot, bool held)
+    {
+        Span<byte> value = stackalloc byte[sizeof(ulong)];
+        var stamp = (ulong)Random.Shared.NextInt64() & ~HeldBit;
+        BinaryPrimitives.WriteUInt64LittleEndian(value, held ? stamp | HeldBit : stamp);
+        RandomAccess.Write(_file, value, (long)slot * sizeof(ulong));
+    }
+
+    public void ReadAll(ulong[] slots)
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(slots.AsSpan());
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            var read = RandomAccess.Read(_file, bytes[offset..], offset);
+            if (read == 0)
+            {
+                bytes[offset..].Clear();
+                break;
+            }
+
+            offset += read;
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}

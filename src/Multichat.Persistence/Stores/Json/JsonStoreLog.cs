@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace Multichat.Persistence.Stores.Json;
+
+/// <summary>Log events of the Json store. Never logs ids, content or paths below the root: they may be personal data.</summary>
+internal static partial class JsonStoreLog
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning,
+        Message = "Skipped a damaged line of {Length} bytes at byte {Offset} of a session's messages file; the rest of the session stays readable.")]
+    public static partial void DamagedLineSkipped(ILogger logger, long offset, int length);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information,
+        Message = "Removed {Bytes} bytes of an unfinished write at the end of a session's messages file (a writer stopped mid-write).")]
+    public static partial void TornTailRepaired(ILogger logger, long bytes);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Waited {Seconds} s for a session's lock held by another process; giving up.")]
+    public static partial void LockTimedOut(ILogger logger, double seconds);
+}
