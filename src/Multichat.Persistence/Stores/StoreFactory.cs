@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Stores.Memory;
+using Multichat.Persistence.Stores.Sqlite;
 
 namespace Multichat.Persistence;
 
@@ -13,6 +14,8 @@ internal static class StoreFactory
         return options.StorageType switch
         {
             StorageType.Memory => new MemoryStore(options.TimeProvider),
+            StorageType.Sqlite => new SqliteStore(
+                SqliteStore.ConnectionStringFor(options), options.Durability, options.TimeProvider, loggerFactory.CreateLogger<SqliteStore>()),
             _ => throw new NotSupportedException(
                 $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
         };

@@ -1,0 +1,115 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Multichat.Persistence.Stores.Sqlite;
+
+/// <summary>
+/// One open connection and the statements prepared on it. A lease is used by one operation at a time: the store keeps
+/// one for writing (behind its write gate) and a small pool for reading, so no call prepares SQL or checks the schema.
+/// </summary>
+internal sealed class SqliteConnectionLease : IDisposable
+{
+    // SQLite's own busy handler waits at most this long per statement (with sub-millisecond back-off); the store's retry
+    // loop around it checks the cancellation token between rounds and gives up after the store's whole busy timeout.
+    public const int BusyHandlerMilliseconds = 1000;
+
+    private static readonly SqliteStatement Begin = new("BEGIN IMMEDIATE");
+    private static readonly SqliteStatement Commit = new("COMMIT");
+    private static readonly SqliteStatement Rollback = new("ROLLBACK");
+
+    private readonly Dictionary<SqliteStatement, SqliteCommand> _commands = [];
+
+    private SqliteConnectionLease(SqliteConnection connection)
+    {
+        Connection = connection;
+    }
+
+    public SqliteConnection Connection { get; }
+
+    /// <summary>Opens a connection with the per-connection settings every connection of the store shares.</summary>
+    public static SqliteConnectionLease Open(string connectionString, Durability durability, bool readOnly)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = string.Create(
+                CultureInfo.InvariantCulture,
+                $"""
+                PRAGMA busy_timeout = {BusyHandlerMilliseconds};
+                PRAGMA foreign_keys = ON;
+                PRAGMA synchronous = {(durability == Durability.Full ? "FULL" : "NORMAL")};
+                PRAGMA cache_size = -16384;
+                PRAGMA query_only = {(readOnly ? 1 : 0)};
+                """);
+            command.ExecuteNonQuery();
+            return new SqliteConnectionLease(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The command for <paramref name="statement"/>, prepared on first use; set its parameters by index.</summary>
+    public SqliteCommand Get(SqliteStatement statement)
+    {
+        if (!_commands.TryGetValue(statement, out var command))
+        {
+            command = Connection.CreateCommand();
+            command.CommandText = statement.Text;
+
+            // Let SQLite's busy handler do the waiting; Microsoft.Data.Sqlite's own retry (150 ms sleeps) stops after 1 s.
+            command.CommandTimeout = 1;
+            foreach (var name in statement.Parameters)
+            {
+                command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+            }
+
+            command.Prepare();
+            _commands.Add(statement, command);
+        }
+
+        return command;
+    }
+
+    public void BeginImmediate() => Get(Begin).ExecuteNonQuery();
+
+    public void CommitTransaction() => Get(Commit).ExecuteNonQuery();
+
+    /// <summary>Rolls back the open transaction, if SQLite has not already done so (it does after an interrupt or I/O error).</summary>
+    public void RollbackQuietly()
+    {
+        try
+        {
+            if (Connection.State == System.Data.ConnectionState.Open && raw.sqlite3_get_autocommit(Connection.Handle) == 0)
+            {
+                Get(Rollback).ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException)
+        {
+            // The original failure is what the caller needs to see; a failed rollback leaves SQLite to roll back on close.
+        }
+    }
+
+    /// <summary>Makes a cancellation interrupt whatever statement this connection runs.</summary>
+    public CancellationTokenRegistration InterruptOn(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => raw.sqlite3_interrupt(((SqliteConnection)state!).Handle), Connection)
+            : default;
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _commands.Clear();
+        Connection.Dispose();
+    }
+}
