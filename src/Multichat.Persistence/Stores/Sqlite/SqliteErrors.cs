@@ -22,7 +22,8 @@ internal static class SqliteErrors
     {
         switch (exception)
         {
-            case SqliteException sqlite when (sqlite.SqliteErrorCode & 0xff) == Interrupt && cancellationToken.IsCancellationRequested:
+            // Interrupted by the token, or given up waiting for a lock because the token fired meanwhile.
+            case SqliteException sqlite when cancellationToken.IsCancellationRequested && ((sqlite.SqliteErrorCode & 0xff) == Interrupt || IsBusy(sqlite)):
                 return new OperationCanceledException($"{operation} on the Sqlite store was canceled.", sqlite, cancellationToken);
             case SqliteException sqlite when IsBusy(sqlite):
                 return new StoreUnavailableException(
