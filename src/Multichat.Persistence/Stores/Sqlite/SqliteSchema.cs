@@ -79,7 +79,11 @@ internal static class SqliteSchema
         }
 
         SetWal(lease);
-        lease.BeginImmediate();
+        if (!lease.TryBeginImmediate())
+        {
+            throw new SqliteException("database is locked (another process is opening or migrating it)", 5);
+        }
+
         try
         {
             // Another process may have migrated while we waited for the write lock.

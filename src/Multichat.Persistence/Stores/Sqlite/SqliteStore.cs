@@ -540,22 +540,28 @@ internal sealed class SqliteStore : ISessionStore
             var started = Stopwatch.GetTimestamp();
             for (var attempt = 1; ; attempt++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!TryBegin(writer, operation, cancellationToken))
+                {
+                    // Another process holds the write lock: wait without holding a thread, then try again.
+                    if (Stopwatch.GetElapsedTime(started) >= _busyTimeout)
+                    {
+                        throw SqliteErrors.Map(new SqliteException("database is locked", 5), operation, DataSource, cancellationToken);
+                    }
+
+                    SqliteLog.BusyRetry(_logger, operation, attempt);
+                    await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 try
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
                     using (writer.InterruptOn(cancellationToken))
                     {
-                        writer.BeginImmediate();
                         var result = work(writer, state);
                         writer.CommitTransaction();
                         return result;
                     }
-                }
-                catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
-                {
-                    // Another process holds the write lock: nothing of this attempt is kept, so start it again.
-                    writer.RollbackQuietly();
-                    SqliteLog.BusyRetry(_logger, operation, attempt);
                 }
                 catch (Exception ex)
                 {
@@ -621,6 +627,22 @@ internal sealed class SqliteStore : ISessionStore
         }
     }
 
+    private bool TryBegin(SqliteConnectionLease writer, string operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return writer.TryBeginImmediate();
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+        }
+    }
+
+    /// <summary>1, 2, 4 … up to 16 ms, with jitter so waiting processes do not retry in lockstep.</summary>
+    private static TimeSpan BusyBackoff(int attempt) =>
+        TimeSpan.FromMilliseconds((1 << Math.Min(attempt - 1, 4)) + (Random.Shared.NextDouble() * 4));
+
     private bool ShouldRetry(SqliteException exception, long started, CancellationToken cancellationToken) =>
         SqliteErrors.IsBusy(exception) && !cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(started) < _busyTimeout;
 
@@ -667,7 +689,7 @@ internal sealed class SqliteStore : ISessionStore
             }
 
             var started = Stopwatch.GetTimestamp();
-            while (true)
+            for (var attempt = 1; ; attempt++)
             {
                 SqliteConnectionLease? writer = null;
                 try
@@ -681,6 +703,7 @@ internal sealed class SqliteStore : ISessionStore
                 }
                 catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
                 {
+                    // Another process creates or migrates the schema right now; it will be done in a moment.
                     writer?.Dispose();
                 }
                 catch (Exception ex)
@@ -694,6 +717,8 @@ internal sealed class SqliteStore : ISessionStore
 
                     throw mapped;
                 }
+
+                await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -51,15 +51,18 @@ public sealed class SqliteSchemaTests : IDisposable
     }
 
     [Theory]
-    [InlineData(Durability.Normal, 1L)]
-    [InlineData(Durability.Full, 2L)]
-    public void OpenConnection_Durability_SetsSynchronousForeignKeysAndBusyTimeout(Durability durability, long synchronous)
+    [InlineData(Durability.Normal, 1L, false)]
+    [InlineData(Durability.Full, 2L, false)]
+    [InlineData(Durability.Full, 2L, true)]
+    public void OpenConnection_Durability_SetsSynchronousForeignKeysAndBusyTimeout(Durability durability, long synchronous, bool readOnly)
     {
-        using var lease = SqliteConnectionLease.Open($"Data Source={DatabasePath};Pooling=False", durability, readOnly: false);
+        using var lease = SqliteConnectionLease.Open($"Data Source={DatabasePath};Pooling=False", durability, readOnly);
 
         Scalar(lease.Connection, "PRAGMA synchronous").Should().Be(synchronous);
         Scalar(lease.Connection, "PRAGMA foreign_keys").Should().Be(1L);
-        Scalar(lease.Connection, "PRAGMA busy_timeout").Should().Be(SqliteConnectionLease.BusyHandlerMilliseconds);
+        Scalar(lease.Connection, "PRAGMA query_only").Should().Be(readOnly ? 1L : 0L);
+        Scalar(lease.Connection, "PRAGMA busy_timeout").Should().Be(
+            (long)(readOnly ? SqliteConnectionLease.ReaderBusyMilliseconds : SqliteConnectionLease.WriterBusyMilliseconds));
     }
 
     [Fact]
