@@ -20,11 +20,11 @@ internal sealed class SqliteConnectionLease : IDisposable
     /// <inheritdoc cref="ReaderBusyMilliseconds"/>
     public const int WriterBusyMilliseconds = 20;
 
-    private static readonly SqliteStatement Commit = new("COMMIT");
     private static readonly SqliteStatement Rollback = new("ROLLBACK");
 
     private readonly Dictionary<SqliteStatement, SqliteCommand> _commands = [];
     private sqlite3_stmt? _begin;
+    private sqlite3_stmt? _commit;
 
     private SqliteConnectionLease(SqliteConnection connection)
     {
@@ -91,12 +91,7 @@ internal sealed class SqliteConnectionLease : IDisposable
     /// 150 ms on the calling thread each time, where the store wants to await instead.</remarks>
     public bool TryBeginImmediate()
     {
-        if (_begin is null)
-        {
-            SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(Connection.Handle, "BEGIN IMMEDIATE", out var statement), Connection.Handle);
-            _begin = statement;
-        }
-
+        _begin ??= PrepareRaw("BEGIN IMMEDIATE");
         var rc = raw.sqlite3_step(_begin);
         raw.sqlite3_reset(_begin);
         if (rc == raw.SQLITE_DONE)
@@ -113,7 +108,22 @@ internal sealed class SqliteConnectionLease : IDisposable
         return false;
     }
 
-    public void CommitTransaction() => Get(Commit).ExecuteNonQuery();
+    /// <summary>Commits the open transaction, if any (through the raw API, as <see cref="TryBeginImmediate"/>).</summary>
+    public void CommitIfOpen()
+    {
+        if (raw.sqlite3_get_autocommit(Connection.Handle) != 0)
+        {
+            return;
+        }
+
+        _commit ??= PrepareRaw("COMMIT");
+        var rc = raw.sqlite3_step(_commit);
+        raw.sqlite3_reset(_commit);
+        if (rc != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, Connection.Handle);
+        }
+    }
 
     /// <summary>Rolls back the open transaction, if SQLite has not already done so (it does after an interrupt or I/O error).</summary>
     public void RollbackQuietly()
@@ -137,6 +147,12 @@ internal sealed class SqliteConnectionLease : IDisposable
             ? cancellationToken.UnsafeRegister(static state => raw.sqlite3_interrupt(((SqliteConnection)state!).Handle), Connection)
             : default;
 
+    private sqlite3_stmt PrepareRaw(string sql)
+    {
+        SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(Connection.Handle, sql, out var statement), Connection.Handle);
+        return statement;
+    }
+
     public void Dispose()
     {
         foreach (var command in _commands.Values)
@@ -147,6 +163,8 @@ internal sealed class SqliteConnectionLease : IDisposable
         _commands.Clear();
         _begin?.Dispose();
         _begin = null;
+        _commit?.Dispose();
+        _commit = null;
         Connection.Dispose();
     }
 }

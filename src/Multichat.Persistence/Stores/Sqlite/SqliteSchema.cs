@@ -103,7 +103,7 @@ internal static class SqliteSchema
             }
 
             Execute(lease, string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {CurrentVersion}; PRAGMA application_id = {ApplicationId};"));
-            lease.CommitTransaction();
+            lease.CommitIfOpen();
             if (from != 0)
             {
                 SqliteLog.SchemaMigrated(logger, from, CurrentVersion);

@@ -40,6 +40,11 @@ internal static class SqliteSql
     public static readonly SqliteStatement SelectCounters = new(
         "SELECT last_seq, message_count FROM sessions WHERE session_id = $sid", "$sid");
 
+    /// <summary>Takes the next <c>$n</c> sequences of a session and marks its activity; returns the new last_seq and count.</summary>
+    public static readonly SqliteStatement ReserveSequences = new(
+        "UPDATE sessions SET last_seq = last_seq + $n, message_count = message_count + $n, updated_at = $updated WHERE session_id = $sid RETURNING last_seq, message_count",
+        "$sid", "$n", "$updated");
+
     public static readonly SqliteStatement InsertMessage = new(
         """
         INSERT INTO messages (session_id, seq, id, sender, recipient, content, timestamp, metadata)

@@ -213,60 +213,16 @@ internal sealed class SqliteStore : ISessionStore
         }
     }
 
-    public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default) =>
-        WriteAsync("AppendMessages", (sessionId, messages, maxMessages, _clock), static (lease, state) =>
-        {
-            var (sessionId, messages, maxMessages, clock) = state;
-            var (lastSequence, count) = SelectCounters(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
-            var now = clock.GetUtcNow();
-            var stored = new ChatMessage[messages.Count];
-            var insert = lease.Get(SqliteSql.InsertMessage);
-            var p = insert.Parameters;
-            p[0].Value = sessionId;
-            var next = lastSequence;
-            for (var i = 0; i < messages.Count; i++)
-            {
-                var message = messages[i];
-                var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
-                p[1].Value = next + 1;
-                p[2].Value = message.Id;
-                p[3].Value = message.Sender;
-                p[4].Value = SqliteRecords.Nullable(message.Recipient);
-                p[5].Value = message.Content;
-                p[6].Value = timestamp.UtcTicks;
-                p[7].Value = SqliteRecords.Metadata(message.Metadata);
-
-                // The unique (session_id, id) key decides idempotency, also for an id repeated earlier in this batch.
-                if (insert.ExecuteNonQuery() == 1)
-                {
-                    next++;
-                    stored[i] = message with { Sequence = next, Timestamp = timestamp, Metadata = SqliteRecords.Copy(message.Metadata) };
-                }
-                else
-                {
-                    stored[i] = SelectMessage(lease, sessionId, message.Id);
-                }
-            }
-
-            count += next - lastSequence;
-            if (maxMessages > 0 && count > maxMessages)
-            {
-                count -= DeleteOldest(lease, sessionId, count - maxMessages);
-            }
-
-            var update = lease.Get(next != lastSequence ? SqliteSql.UpdateCountersAndActivity : SqliteSql.UpdateCounters);
-            update.Parameters[0].Value = sessionId;
-            update.Parameters[1].Value = next;
-            update.Parameters[2].Value = count;
-            if (next != lastSequence)
-            {
-                update.Parameters[3].Value = now.UtcTicks;
-            }
-
-            update.ExecuteNonQuery();
-            return (IReadOnlyList<ChatMessage>)stored;
-        }, cancellationToken);
+    public async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
+        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+    {
+        // A message id seen before is the rare case (a retry): try the shorter transaction that assumes every message
+        // is new, and only when one is not, run the one that looks ids up.
+        var state = (sessionId, messages, maxMessages, _clock);
+        return await WriteAsync("AppendMessages", state, AppendAssumingNew, cancellationToken).ConfigureAwait(false)
+            ?? await WriteAsync("AppendMessages", state, AppendWithLookups, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The append with id lookups always completes.");
+    }
 
     public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default) =>
         ReadAsync("GetMessages", (sessionId, query), static (lease, state) =>
@@ -319,11 +275,7 @@ internal sealed class SqliteStore : ISessionStore
             var (lastSequence, count) = counters;
 
             var removed = DeleteOldest(lease, sessionId, count - keepLatest);
-            var update = lease.Get(SqliteSql.UpdateCounters);
-            update.Parameters[0].Value = sessionId;
-            update.Parameters[1].Value = lastSequence;
-            update.Parameters[2].Value = count - removed;
-            update.ExecuteNonQuery();
+            UpdateCounters(lease, sessionId, lastSequence, count - removed);
             return removed;
         }, cancellationToken);
 
@@ -447,6 +399,132 @@ internal sealed class SqliteStore : ISessionStore
         }
     }
 
+    /// <summary>
+    /// Reserves sequences for the whole batch with one UPDATE … RETURNING, then inserts. Rolls back and returns
+    /// <see langword="null"/> at the first id that is stored already (or repeated in the batch).
+    /// </summary>
+    private static IReadOnlyList<ChatMessage>? AppendAssumingNew(
+        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
+    {
+        var (sessionId, messages, maxMessages, clock) = state;
+        var now = clock.GetUtcNow();
+        var reserve = lease.Get(SqliteSql.ReserveSequences);
+        reserve.Parameters[0].Value = sessionId;
+        reserve.Parameters[1].Value = (long)messages.Count;
+        reserve.Parameters[2].Value = now.UtcTicks;
+        long lastSequence, count;
+        using (var reader = reserve.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                throw SessionNotFoundException.ForSession(sessionId);
+            }
+
+            lastSequence = reader.GetInt64(0);
+            count = reader.GetInt64(1);
+        }
+
+        var stored = new ChatMessage[messages.Count];
+        var insert = lease.Get(SqliteSql.InsertMessage);
+        var p = insert.Parameters;
+        p[0].Value = sessionId;
+        var first = lastSequence - messages.Count + 1;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
+            BindMessage(p, first + i, message, timestamp);
+            if (insert.ExecuteNonQuery() != 1)
+            {
+                lease.RollbackQuietly();
+                return null;
+            }
+
+            stored[i] = message with { Sequence = first + i, Timestamp = timestamp, Metadata = SqliteRecords.Copy(message.Metadata) };
+        }
+
+        if (maxMessages > 0 && count > maxMessages)
+        {
+            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages));
+        }
+
+        return stored;
+    }
+
+    /// <summary>Inserts what is new and returns the stored original of every id already stored.</summary>
+    private static IReadOnlyList<ChatMessage>? AppendWithLookups(
+        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
+    {
+        var (sessionId, messages, maxMessages, clock) = state;
+        var (lastSequence, count) = SelectCounters(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
+        var now = clock.GetUtcNow();
+        var stored = new ChatMessage[messages.Count];
+        var insert = lease.Get(SqliteSql.InsertMessage);
+        var p = insert.Parameters;
+        p[0].Value = sessionId;
+        var next = lastSequence;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
+            BindMessage(p, next + 1, message, timestamp);
+
+            // The unique (session_id, id) key decides idempotency, also for an id repeated earlier in this batch.
+            if (insert.ExecuteNonQuery() == 1)
+            {
+                next++;
+                stored[i] = message with { Sequence = next, Timestamp = timestamp, Metadata = SqliteRecords.Copy(message.Metadata) };
+            }
+            else
+            {
+                stored[i] = SelectMessage(lease, sessionId, message.Id);
+            }
+        }
+
+        count += next - lastSequence;
+        if (maxMessages > 0 && count > maxMessages)
+        {
+            count -= DeleteOldest(lease, sessionId, count - maxMessages);
+        }
+
+        if (next != lastSequence)
+        {
+            var update = lease.Get(SqliteSql.UpdateCountersAndActivity);
+            update.Parameters[0].Value = sessionId;
+            update.Parameters[1].Value = next;
+            update.Parameters[2].Value = count;
+            update.Parameters[3].Value = now.UtcTicks;
+            update.ExecuteNonQuery();
+        }
+        else
+        {
+            // Nothing new: activity time stays; only a trim may have changed the count.
+            UpdateCounters(lease, sessionId, lastSequence, count);
+        }
+
+        return stored;
+    }
+
+    private static void BindMessage(SqliteParameterCollection p, long sequence, ChatMessage message, DateTimeOffset timestamp)
+    {
+        p[1].Value = sequence;
+        p[2].Value = message.Id;
+        p[3].Value = message.Sender;
+        p[4].Value = SqliteRecords.Nullable(message.Recipient);
+        p[5].Value = message.Content;
+        p[6].Value = timestamp.UtcTicks;
+        p[7].Value = SqliteRecords.Metadata(message.Metadata);
+    }
+
+    private static void UpdateCounters(SqliteConnectionLease lease, string sessionId, long lastSequence, long count)
+    {
+        var update = lease.Get(SqliteSql.UpdateCounters);
+        update.Parameters[0].Value = sessionId;
+        update.Parameters[1].Value = lastSequence;
+        update.Parameters[2].Value = count;
+        update.ExecuteNonQuery();
+    }
+
     private static ChatSession? SelectSession(SqliteConnectionLease lease, string sessionId)
     {
         var command = lease.Get(SqliteSql.SelectSession);
@@ -559,7 +637,9 @@ internal sealed class SqliteStore : ISessionStore
                     using (writer.InterruptOn(cancellationToken))
                     {
                         var result = work(writer, state);
-                        writer.CommitTransaction();
+
+                        // The work may have rolled back itself (an append that must take its slower path).
+                        writer.CommitIfOpen();
                         return result;
                     }
                 }
