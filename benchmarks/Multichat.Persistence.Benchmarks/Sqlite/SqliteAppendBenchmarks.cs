@@ -12,7 +12,8 @@ namespace Multichat.Persistence.Benchmarks.Sqlite;
 /// </summary>
 /// <remarks>Run: <c>dotnet run -c Release --project benchmarks/Multichat.Persistence.Benchmarks -- --filter '*SqliteAppend*'</c>.</remarks>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 7)]
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 15)]
+[MedianColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class SqliteAppendBenchmarks

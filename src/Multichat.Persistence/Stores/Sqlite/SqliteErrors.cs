@@ -12,6 +12,7 @@ internal static class SqliteErrors
     private const int Locked = 6;
     private const int Interrupt = 9;
     private const int Corrupt = 11;
+    private const int Constraint = 19;
     private const int Format = 24;
     private const int NotADatabase = 26;
 
@@ -32,6 +33,12 @@ internal static class SqliteErrors
             case SqliteException sqlite when (sqlite.SqliteErrorCode & 0xff) is Corrupt or NotADatabase or Format:
                 return new StoreCorruptedException(
                     $"{operation} failed: '{dataSource}' is damaged or not a SQLite database ({sqlite.Message}). Restore it from a backup, or check it with `sqlite3 {Path.GetFileName(dataSource)} 'PRAGMA integrity_check'`.",
+                    sqlite);
+            case SqliteException sqlite when (sqlite.SqliteErrorCode & 0xff) == Constraint:
+                // The store's own writes never violate a key; a conflict means stored rows and counters disagree, or an
+                // imported archive repeats a message id.
+                return new StoreCorruptedException(
+                    $"{operation} failed: the data conflicts with what '{dataSource}' holds ({sqlite.Message}). Check the file with `PRAGMA integrity_check`, or the archive being imported.",
                     sqlite);
             case SqliteException sqlite when (sqlite.SqliteErrorCode & 0xff) == Error:
                 // Our SQL is fixed and tested, so a generic error means the schema is not the one this version wrote.

@@ -777,6 +777,13 @@ internal sealed class SqliteStore : ISessionStore
                     CreateFolder();
                     writer = SqliteConnectionLease.Open(_connectionString, _durability, readOnly: false);
                     SqliteSchema.Initialize(writer, DataSource, _logger);
+                    if (_disposed)
+                    {
+                        // Disposed while we opened: do not leave the file open behind the caller's back.
+                        writer.Dispose();
+                        throw new ObjectDisposedException(nameof(SqliteStore));
+                    }
+
                     _writer = writer;
                     _opened = true;
                     return;
