@@ -35,6 +35,7 @@ public class SqliteAppendBenchmarks
         _store = new SqliteStore($"Data Source={path}", Durability.Normal, TimeProvider.System, NullLogger.Instance);
         _store.CreateSessionAsync(new ChatSession { SessionId = "store", Participants = ["Agent-1", "Agent-2"] }).GetAwaiter().GetResult();
         _store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }).GetAwaiter().GetResult();
+        _store.CreateSessionAsync(new ChatSession { SessionId = "sequenced", Participants = ["Agent-1", "Agent-2"] }).GetAwaiter().GetResult();
         _raw = new SqliteRaw(path);
         _rawSequence = _raw.NextSequence("raw");
     }
@@ -49,6 +50,10 @@ public class SqliteAppendBenchmarks
 
     [BenchmarkCategory("Single"), Benchmark(Baseline = true)]
     public void Raw_InsertOne() => _raw.Insert("raw", _rawSequence++, "m" + _counter++, Content);
+
+    /// <summary>The store's transaction written by hand with raw prepared commands (context, not the baseline).</summary>
+    [BenchmarkCategory("Single"), Benchmark]
+    public void Raw_SequencedInsertOne() => _raw.SequencedInsert("sequenced", "m" + _counter++, Content);
 
     [BenchmarkCategory("Single"), Benchmark]
     public Task<IReadOnlyList<ChatMessage>> Store_AppendOne() =>
