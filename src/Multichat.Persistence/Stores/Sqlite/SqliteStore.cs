@@ -45,6 +45,13 @@ internal sealed class SqliteStore : ISessionStore
 
         // The store pools its own open connections (each with prepared statements); closing them must close the file.
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = false };
+        if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:")
+        {
+            // Every connection of the pool would open its own empty database.
+            throw new NotSupportedException(
+                "The Sqlite store needs a database file; an in-memory SQLite database is private to one connection. Use StorageType.Memory for a store in memory.");
+        }
+
         _connectionString = builder.ToString();
         DataSource = builder.DataSource;
         _durability = durability;
@@ -816,7 +823,7 @@ internal sealed class SqliteStore : ISessionStore
 
     private void CreateFolder()
     {
-        if (DataSource.Length == 0 || DataSource == ":memory:" || DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        if (DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
         {
             return;
         }

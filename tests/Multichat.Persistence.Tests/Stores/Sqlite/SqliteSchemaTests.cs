@@ -51,6 +51,17 @@ public sealed class SqliteSchemaTests : IDisposable
     }
 
     [Theory]
+    [InlineData("Data Source=:memory:")]
+    [InlineData("Data Source=x;Mode=Memory")]
+    [InlineData("Data Source=")]
+    public void Create_InMemoryConnectionString_ThrowsNotSupportedNamingTheAlternative(string connectionString)
+    {
+        var act = () => SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Sqlite, ConnectionString = connectionString });
+
+        act.Should().Throw<NotSupportedException>().WithMessage("*StorageType.Memory*");
+    }
+
+    [Theory]
     [InlineData(Durability.Normal, 1L, false)]
     [InlineData(Durability.Full, 2L, false)]
     [InlineData(Durability.Full, 2L, true)]
