@@ -40,6 +40,10 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
             var stored = all.ToDictionary(m => m.Id, m => m.Sequence);
             workers.SelectMany(w => w.Acknowledged).Should().AllSatisfy(ack => stored[ack.Id].Should().Be(ack.Sequence));
             (await store.GetSessionAsync("shared", Ct))!.MessageCount.Should().Be(4000);
+
+            // How much the writers overlapped (not asserted: a slow machine may start them one after another).
+            var switches = all.Zip(all.Skip(1)).Count(pair => pair.First.Sender != pair.Second.Sender);
+            output.WriteLine($"the writer changed {switches} times along the 4000 sequences");
         }
         finally
         {
@@ -68,7 +72,16 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
             await worker.Ready.WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
             // The kill lands anywhere: while the store opens, inside a transaction, during a commit or a checkpoint.
-            await Task.Delay(random.Next(0, 300), Ct);
+            // Odd rounds first wait for the worker to be appending, so a loaded machine still kills mid-stream.
+            if (round % 2 == 1)
+            {
+                for (var waited = 0; worker.Acknowledged.Count == 0 && waited < 3000; waited++)
+                {
+                    await Task.Delay(10, Ct);
+                }
+            }
+
+            await Task.Delay(random.Next(0, round % 2 == 1 ? 100 : 300), Ct);
             worker.KillHard();
             acknowledged.AddRange(worker.Acknowledged);
             output.WriteLine($"round {round}: killed after {worker.Acknowledged.Count} acknowledged appends");
