@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Stores.Json;
 using Multichat.Persistence.Stores.Memory;
+using Multichat.Persistence.Stores.Sqlite;
 
 namespace Multichat.Persistence;
 
@@ -15,6 +16,8 @@ internal static class StoreFactory
         {
             StorageType.Memory => new MemoryStore(options.TimeProvider),
             StorageType.Json => new JsonStore(options.StoragePath, options.Durability, options.TimeProvider, loggerFactory),
+            StorageType.Sqlite => new SqliteStore(
+                SqliteStore.ConnectionStringFor(options), options.Durability, options.TimeProvider, loggerFactory.CreateLogger<SqliteStore>()),
             _ => throw new NotSupportedException(
                 $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
         };

@@ -1,0 +1,155 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Multichat.Persistence.Stores.Sqlite;
+
+/// <summary>
+/// The layout of <c>sessions.db</c> and its forward migrations. The version lives in <c>PRAGMA user_version</c>; a new
+/// file is created by running every migration from 0, so the upgrade path is the path every database takes.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this build writes. A file with a higher one was written by a newer build.</summary>
+    public const long CurrentVersion = 2;
+
+    /// <summary>Marks the file as ours in the SQLite header (<c>PRAGMA application_id</c>): "MCHT".</summary>
+    public const long ApplicationId = 0x4D434854;
+
+    // Migration i takes the schema from version i to i + 1. Never edit a shipped step: add one.
+    private static readonly string[] Migrations =
+    [
+        // 0 → 1: sessions (participants as a JSON array) and messages. Timestamps are UTC ticks (100 ns since
+        // 0001-01-01), so they round-trip exactly; metadata is a JSON object, NULL when empty.
+        """
+        CREATE TABLE sessions (
+            session_id    TEXT    NOT NULL PRIMARY KEY,
+            participants  TEXT    NOT NULL,
+            title         TEXT,
+            metadata      TEXT,
+            created_at    INTEGER NOT NULL,
+            updated_at    INTEGER NOT NULL,
+            version       INTEGER NOT NULL,
+            last_seq      INTEGER NOT NULL,
+            message_count INTEGER NOT NULL
+        );
+        CREATE TABLE messages (
+            session_id TEXT    NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+            seq        INTEGER NOT NULL,
+            id         TEXT    NOT NULL,
+            sender     TEXT    NOT NULL,
+            recipient  TEXT,
+            content    TEXT    NOT NULL,
+            timestamp  INTEGER NOT NULL,
+            metadata   TEXT,
+            PRIMARY KEY (session_id, seq),
+            UNIQUE (session_id, id)
+        );
+        """,
+
+        // 1 → 2: listing by participant and by recency through indexes instead of scanning every session.
+        """
+        CREATE TABLE session_participants (
+            session_id  TEXT    NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+            position    INTEGER NOT NULL,
+            participant TEXT    NOT NULL,
+            PRIMARY KEY (session_id, position)
+        ) WITHOUT ROWID;
+        INSERT INTO session_participants (session_id, position, participant)
+            SELECT s.session_id, CAST(j.key AS INTEGER), j.value FROM sessions AS s, json_each(s.participants) AS j;
+        CREATE INDEX ix_session_participants_participant ON session_participants (participant, session_id);
+        CREATE INDEX ix_sessions_recency ON sessions (updated_at DESC, session_id DESC);
+        """,
+    ];
+
+    /// <summary>
+    /// Checks the file's version and brings it to <see cref="CurrentVersion"/>. A file of a newer version, or one
+    /// that is not ours, is left untouched and reported.
+    /// </summary>
+    public static void Initialize(SqliteConnectionLease lease, string dataSource, ILogger logger)
+    {
+        // Read-only checks first: nothing is written (not even the WAL flag) to a file this build must not touch.
+        var version = Scalar(lease, "PRAGMA user_version");
+        var applicationId = Scalar(lease, "PRAGMA application_id");
+        EnsureReadable(version, applicationId, dataSource);
+        if (version == CurrentVersion)
+        {
+            SetWal(lease);
+            return;
+        }
+
+        SetWal(lease);
+        if (!lease.TryBeginImmediate())
+        {
+            throw new SqliteException("database is locked (another process is opening or migrating it)", 5);
+        }
+
+        try
+        {
+            // Another process may have migrated while we waited for the write lock.
+            version = Scalar(lease, "PRAGMA user_version");
+            applicationId = Scalar(lease, "PRAGMA application_id");
+            EnsureReadable(version, applicationId, dataSource);
+            if (version == 0 && Scalar(lease, "SELECT count(*) FROM sqlite_master") != 0)
+            {
+                throw new StoreCorruptedException(
+                    $"'{dataSource}' is a SQLite database of another application (it has tables but no Multichat schema version). Point StoragePath or ConnectionString at a folder or file of its own.");
+            }
+
+            var from = version;
+            for (var step = version; step < CurrentVersion; step++)
+            {
+                Execute(lease, Migrations[step]);
+            }
+
+            Execute(lease, string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {CurrentVersion}; PRAGMA application_id = {ApplicationId};"));
+            lease.CommitIfOpen();
+            if (from != 0)
+            {
+                SqliteLog.SchemaMigrated(logger, from, CurrentVersion);
+            }
+        }
+        catch
+        {
+            lease.RollbackQuietly();
+            throw;
+        }
+    }
+
+    private static void EnsureReadable(long version, long applicationId, string dataSource)
+    {
+        if (version > CurrentVersion)
+        {
+            throw new StoreCorruptedException(
+                $"'{dataSource}' has schema version {version}, written by a newer Multichat.Persistence; this version reads up to {CurrentVersion}. Upgrade the library; the file was not changed.");
+        }
+
+        if (applicationId != 0 && applicationId != ApplicationId)
+        {
+            throw new StoreCorruptedException(
+                $"'{dataSource}' belongs to another application (application_id {applicationId}); the file was not changed. Point StoragePath or ConnectionString at a file of its own.");
+        }
+    }
+
+    private static void SetWal(SqliteConnectionLease lease)
+    {
+        // Persistent in the file; readers never block the writer and a killed writer leaves the last commit intact.
+        using var command = lease.Connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL";
+        command.ExecuteScalar();
+    }
+
+    private static long Scalar(SqliteConnectionLease lease, string sql)
+    {
+        using var command = lease.Connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(SqliteConnectionLease lease, string sql)
+    {
+        using var command = lease.Connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
