@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Stores.Memory;
+using Multichat.Persistence.Stores.Redis;
 
 namespace Multichat.Persistence;
 
@@ -13,6 +14,7 @@ internal static class StoreFactory
         return options.StorageType switch
         {
             StorageType.Memory => new MemoryStore(options.TimeProvider),
+            StorageType.Redis => RedisStore.Open(options, loggerFactory),
             _ => throw new NotSupportedException(
                 $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
         };
