@@ -29,10 +29,16 @@ internal static class BackupArchive
                 },
             }, cancellationToken).ConfigureAwait(false);
 
+            long sessions = 0, messages = 0;
             await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
+                sessions += item.Session is null ? 0 : 1;
+                messages += item.Message is null ? 0 : 1;
                 await WriteLineAsync(gzip, new ArchiveLine { Session = item.Session, Message = item.Message }, cancellationToken).ConfigureAwait(false);
             }
+
+            await WriteLineAsync(gzip, new ArchiveLine { End = new ArchiveTrailer { Sessions = sessions, Messages = messages } }, cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
@@ -42,7 +48,9 @@ internal static class BackupArchive
         using var reader = new StreamReader(gzip, Encoding.UTF8);
         var lineNumber = 0;
         var sawHeader = false;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        ArchiveTrailer? trailer = null;
+        long sessions = 0, messages = 0;
+        while (await ReadLineAsync(reader, lineNumber + 1, cancellationToken).ConfigureAwait(false) is { } line)
         {
             lineNumber++;
             if (line.Length == 0)
@@ -77,13 +85,30 @@ internal static class BackupArchive
                 continue;
             }
 
+            if (trailer is not null)
+            {
+                throw new StoreCorruptedException($"Backup archive line {lineNumber} follows the archive's last line; the file was altered.");
+            }
+
             if (parsed?.Session is { } session)
             {
+                sessions++;
                 yield return PortableItem.ForSession(session);
             }
             else if (parsed?.Message is { } message)
             {
+                messages++;
                 yield return PortableItem.ForMessage(message);
+            }
+            else if (parsed?.End is { } end)
+            {
+                if (end.Sessions != sessions || end.Messages != messages)
+                {
+                    throw new StoreCorruptedException(
+                        $"The backup archive names {end.Sessions} sessions and {end.Messages} messages but holds {sessions} and {messages}; it was altered.");
+                }
+
+                trailer = end;
             }
             else
             {
@@ -94,6 +119,25 @@ internal static class BackupArchive
         if (!sawHeader)
         {
             throw new StoreCorruptedException("The backup archive is empty.");
+        }
+
+        if (trailer is null)
+        {
+            throw new StoreCorruptedException(
+                $"The backup archive ends after line {lineNumber} without its closing line: it was cut short. What came before it was restored; restore a complete archive.");
+        }
+    }
+
+    private static async Task<string?> ReadLineAsync(StreamReader reader, int lineNumber, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new StoreCorruptedException(
+                $"The backup archive cannot be decompressed at line {lineNumber}: it is not a gzip'd .mcbak file, or it is damaged.", ex);
         }
     }
 
