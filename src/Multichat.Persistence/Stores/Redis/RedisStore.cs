@@ -626,8 +626,23 @@ internal sealed class RedisStore : ISessionStore
         }
     }
 
-    private static bool IsDataError(RedisServerException ex) =>
-        ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal)
-        || ex.Message.Contains("user_script", StringComparison.Ordinal)
-        || ex.Message.Contains("Error running script", StringComparison.Ordinal);
+    // Errors that say the server cannot serve now (even when raised inside a script, whose error text then names the
+    // script too) are transient; a type error or a failing script line means data of a shape the store did not write.
+    private static readonly string[] TransientErrors = ["OOM", "LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "NOAUTH", "WRONGPASS", "NOPERM", "MISCONF"];
+
+    private static bool IsDataError(RedisServerException ex)
+    {
+        var message = ex.Message;
+        foreach (var transient in TransientErrors)
+        {
+            if (message.StartsWith(transient, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return message.StartsWith("WRONGTYPE", StringComparison.Ordinal)
+            || message.Contains("user_script", StringComparison.Ordinal)
+            || message.Contains("Error running script", StringComparison.Ordinal);
+    }
 }

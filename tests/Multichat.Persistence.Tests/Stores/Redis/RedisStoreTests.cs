@@ -125,6 +125,81 @@ public sealed class RedisStoreTests(RedisSingleNodeFixture redis) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task GetMessages_DamagedMember_ThrowsStoreCorruptedAndOtherSessionsStillWork()
+    {
+        var store = Open();
+        await store.CreateSessionAsync("bad", ["a"], cancellationToken: Ct);
+        await store.CreateSessionAsync("good", ["a"], cancellationToken: Ct);
+        await store.AddMessageAsync(Message("m-1", "bad"), Ct);
+        await store.AddMessageAsync(Message("m-1", "good"), Ct);
+        var messages = (await KeysAsync()).Single(k => k.ToString().EndsWith(":q:bad", StringComparison.Ordinal));
+        await redis.Admin.GetDatabase().SortedSetAddAsync(messages, "2\nm-2\n{not json", 2);
+
+        var read = () => store.GetMessagesAsync("bad", 10, Ct);
+
+        await read.Should().ThrowAsync<StoreCorruptedException>();
+        (await store.GetMessagesAsync("good", 10, Ct)).Should().ContainSingle();
+        (await store.ListSessionsAsync(cancellationToken: Ct)).Sessions.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task GetSession_KeyOfAnotherType_ThrowsStoreCorrupted()
+    {
+        var store = Open();
+        await store.CreateSessionAsync("s-1", ["a"], cancellationToken: Ct);
+        var meta = (await KeysAsync()).Single(k => k.ToString().EndsWith(":m:s-1", StringComparison.Ordinal));
+        await redis.Admin.GetDatabase().StringSetAsync(meta, "not a hash");
+
+        var read = () => store.GetSessionAsync("s-1", Ct);
+        var append = () => store.AddMessageAsync(Message("m-1"), Ct);
+
+        await read.Should().ThrowAsync<StoreCorruptedException>();
+        await append.Should().ThrowAsync<StoreCorruptedException>();
+    }
+
+    [Theory]
+    [InlineData("redis://localhost:6380", "localhost:6380", -1)]
+    [InlineData("redis://10.1.2.3:6379/3", "10.1.2.3:6379", 3)]
+    [InlineData("redis://cache.internal", "cache.internal:6379", -1)]
+    public void Configure_RedisUrl_GivesEndPointDatabaseAndSafeDefaults(string url, string endPoint, int database)
+    {
+        var options = Persistence.Stores.Redis.RedisConnection.Configure(null, url);
+
+        options.EndPoints.Select(e => e switch
+        {
+            System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+            System.Net.IPEndPoint ip => $"{ip.Address}:{ip.Port}",
+            _ => e.ToString(),
+        }).Should().Equal(endPoint);
+        (options.DefaultDatabase ?? -1).Should().Be(database);
+        options.AbortOnConnectFail.Should().BeFalse("a server that is down at start must not break start-up");
+        options.AsyncTimeout.Should().Be(5000);
+    }
+
+    [Fact]
+    public void Configure_ConnectionString_KeepsItsOwnTimeouts()
+    {
+        var options = Persistence.Stores.Redis.RedisConnection.Configure("h1:7000,h2:7001,asyncTimeout=250,password=secret", "ignored");
+
+        options.EndPoints.Should().HaveCount(2);
+        options.AsyncTimeout.Should().Be(250);
+        options.SyncTimeout.Should().Be(5000);
+        options.Password.Should().Be("secret");
+        options.AbortOnConnectFail.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("sessions")]
+    [InlineData("http://host:6379")]
+    [InlineData("redis://host:6379/zero")]
+    public void Configure_NotARedisUrl_ThrowsArgumentExceptionNamingTheForm(string path)
+    {
+        var act = () => Persistence.Stores.Redis.RedisConnection.Configure(null, path);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*redis://host*");
+    }
+
+    [Fact]
     public async Task AnOperation_ServerNotListening_ThrowsStoreUnavailableWithInnerException()
     {
         var port = RedisServerProcess.FreePort();
