@@ -16,7 +16,7 @@ namespace Multichat.Persistence.Stores.Redis;
 /// <list type="bullet">
 /// <item><c>B:m:&lt;sessionId&gt;</c> hash: the session record (<c>p</c> participants joined by LF, <c>t</c> title,
 /// <c>m</c> metadata JSON, <c>c</c>/<c>u</c> created/updated UTC ticks, <c>v</c> version, <c>n</c> message count,
-/// <c>l</c> last sequence).</item>
+/// <c>l</c> last sequence, <c>k</c> the activity score the indexes hold for it).</item>
 /// <item><c>B:q:&lt;sessionId&gt;</c> sorted set: messages, score = sequence, member = <c>seq LF id LF json</c>.</item>
 /// <item><c>B:i:&lt;sessionId&gt;</c> hash: message id → sequence, for idempotent appends.</item>
 /// <item><c>B:recent</c> sorted set: session ids by last activity (UTC milliseconds since 0001-01-01).</item>
@@ -33,14 +33,20 @@ internal sealed class RedisKeys
     public const int BucketCount = 16;
 
     private readonly string[] _bases;
+    private readonly RedisKey[] _recent;
+    private readonly RedisKey[] _stats;
 
     public RedisKeys(string prefix)
     {
         Prefix = prefix;
         _bases = new string[BucketCount];
+        _recent = new RedisKey[BucketCount];
+        _stats = new RedisKey[BucketCount];
         for (var i = 0; i < BucketCount; i++)
         {
             _bases[i] = string.Create(CultureInfo.InvariantCulture, $"{prefix}{{b{i:x2}}}");
+            _recent[i] = _bases[i] + ":recent";
+            _stats[i] = _bases[i] + ":stats";
         }
     }
 
@@ -51,15 +57,21 @@ internal sealed class RedisKeys
 
     public static int BucketOf(string sessionId)
     {
-        var bytes = Encoding.UTF8.GetBytes(sessionId);
-        return (int)(XxHash32.HashToUInt32(bytes) % BucketCount);
+        // Ids are at most 256 UTF-16 characters, so at most 768 UTF-8 bytes.
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(sessionId.Length)];
+        var length = Encoding.UTF8.GetBytes(sessionId, bytes);
+        return (int)(XxHash32.HashToUInt32(bytes[..length]) % BucketCount);
     }
 
-    public SessionKeys For(string sessionId) => new(Base(BucketOf(sessionId)), sessionId);
+    public SessionKeys For(string sessionId)
+    {
+        var bucket = BucketOf(sessionId);
+        return new SessionKeys(_bases[bucket], sessionId, _recent[bucket], _stats[bucket]);
+    }
 
-    public RedisKey Recent(int bucket) => _bases[bucket] + ":recent";
+    public RedisKey Recent(int bucket) => _recent[bucket];
 
     public RedisKey Participant(int bucket, string participant) => _bases[bucket] + ":p:" + participant;
 
-    public RedisKey Stats(int bucket) => _bases[bucket] + ":stats";
+    public RedisKey Stats(int bucket) => _stats[bucket];
 }

@@ -20,6 +20,12 @@ internal static class RedisRecordCodec
     // Non-ASCII text stays as UTF-8 (the values are never embedded in HTML), which keeps members compact.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     /// <summary>The score of an activity time in the recency indexes: whole milliseconds since 0001-01-01 UTC, exact in a double.</summary>
     public static long Score(long utcTicks) => utcTicks / TimeSpan.TicksPerMillisecond;
 
@@ -46,28 +52,37 @@ internal static class RedisRecordCodec
     /// <summary>The part of a message member the client writes: <c>id LF json</c>; the append script puts the sequence in front.</summary>
     public static byte[] EncodeMessageBody(ChatMessage message, long timestampUtcTicks)
     {
-        var buffer = new ArrayBufferWriter<byte>(128 + (message.Content.Length * 2));
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        // One writer per thread, reset for each message: encoding is synchronous, so a thread never shares it.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString("s"u8, message.Sender);
+        if (message.Recipient is not null)
         {
-            writer.WriteStartObject();
-            writer.WriteString("s"u8, message.Sender);
-            if (message.Recipient is not null)
-            {
-                writer.WriteString("r"u8, message.Recipient);
-            }
-
-            writer.WriteString("c"u8, message.Content);
-            writer.WriteNumber("t"u8, timestampUtcTicks);
-            if (message.Metadata.Count > 0)
-            {
-                writer.WritePropertyName("m"u8);
-                WriteMetadata(writer, message.Metadata);
-            }
-
-            writer.WriteEndObject();
+            writer.WriteString("r"u8, message.Recipient);
         }
 
-        return buffer.WrittenSpan.ToArray();
+        writer.WriteString("c"u8, message.Content);
+        writer.WriteNumber("t"u8, timestampUtcTicks);
+        if (message.Metadata.Count > 0)
+        {
+            writer.WritePropertyName("m"u8);
+            WriteMetadata(writer, message.Metadata);
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+        var body = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 64 * 1024)
+        {
+            // Do not keep a large message's buffer alive on the thread.
+            t_buffer = null;
+            t_writer = null;
+        }
+
+        return body;
     }
 
     /// <summary>Parses a message member <c>seq LF id LF json</c>.</summary>

@@ -44,7 +44,7 @@ internal sealed class RedisStore : ISessionStore
     {
         const string Script = """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-            redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0)
+            redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6])
             if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[2]) end
             if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[4]) end
             redis.call('ZADD', KEYS[2], ARGV[6], ARGV[8])
@@ -104,7 +104,7 @@ internal sealed class RedisStore : ISessionStore
               redis.call('ZREM', ARGV[8] .. ':p:' .. p, ARGV[9])
             end
             local v = tonumber(cur[1]) + 1
-            redis.call('HSET', KEYS[1], 'p', ARGV[2], 'u', ARGV[6], 'v', v)
+            redis.call('HSET', KEYS[1], 'p', ARGV[2], 'u', ARGV[6], 'v', v, 'k', ARGV[7])
             if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[3]) else redis.call('HDEL', KEYS[1], 't') end
             if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[5]) else redis.call('HDEL', KEYS[1], 'm') end
             redis.call('ZADD', KEYS[2], ARGV[7], ARGV[9])
@@ -256,7 +256,7 @@ internal sealed class RedisStore : ISessionStore
         // One round trip: idempotency (id → seq map), sequences, writes, counters, activity indexes and trimming.
         // Returns per input message the new sequence (a number) or the stored original member (a string).
         const string Script = """
-            local meta = redis.call('HMGET', KEYS[1], 'l', 'p')
+            local meta = redis.call('HMGET', KEYS[1], 'l', 'p', 'n', 'k')
             if not meta[1] then return false end
             local first = tonumber(meta[1])
             local last = first
@@ -264,28 +264,29 @@ internal sealed class RedisStore : ISessionStore
             local fresh = {}
             for i = 6, #ARGV, 2 do
               local id = ARGV[i]
-              local seq = redis.call('HGET', KEYS[3], id)
-              if seq then
-                local found = redis.call('ZRANGE', KEYS[2], seq, seq, 'BYSCORE')
-                out[#out + 1] = found[1] or 'missing'
-              elseif fresh[id] then
+              if fresh[id] then
                 out[#out + 1] = fresh[id]
-              else
+              elseif redis.call('HSETNX', KEYS[3], id, last + 1) == 1 then
                 last = last + 1
                 redis.call('ZADD', KEYS[2], last, last .. '\n' .. id .. '\n' .. ARGV[i + 1])
-                redis.call('HSET', KEYS[3], id, last)
                 fresh[id] = last
                 out[#out + 1] = last
+              else
+                local seq = redis.call('HGET', KEYS[3], id)
+                local found = redis.call('ZRANGE', KEYS[2], seq, seq, 'BYSCORE')
+                out[#out + 1] = found[1] or 'missing'
               end
             end
             local added = last - first
             if added > 0 then
-              redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1])
-              redis.call('HINCRBY', KEYS[1], 'n', added)
+              redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1], 'n', tonumber(meta[3]) + added, 'k', ARGV[2])
               redis.call('HINCRBY', KEYS[5], 'messages', added)
-              redis.call('ZADD', KEYS[4], ARGV[2], ARGV[5])
-              for p in string.gmatch(meta[2], '[^\n]+') do
-                redis.call('ZADD', ARGV[4] .. ':p:' .. p, ARGV[2], ARGV[5])
+              -- The indexes hold whole milliseconds: within the millisecond they already show, they are up to date.
+              if meta[4] ~= ARGV[2] then
+                redis.call('ZADD', KEYS[4], ARGV[2], ARGV[5])
+                for p in string.gmatch(meta[2], '[^\n]+') do
+                  redis.call('ZADD', ARGV[4] .. ':p:' .. p, ARGV[2], ARGV[5])
+                end
               end
             end
             local max = tonumber(ARGV[3])
@@ -435,7 +436,7 @@ internal sealed class RedisStore : ISessionStore
               if tonumber(n) > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - tonumber(n)) end
               redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
             end
-            redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', 0, 'l', ARGV[9])
+            redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', 0, 'l', ARGV[9], 'k', ARGV[10])
             if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[3]) end
             if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[5]) end
             redis.call('ZADD', KEYS[4], ARGV[10], ARGV[12])
@@ -593,8 +594,21 @@ internal sealed class RedisStore : ISessionStore
     /// Runs a script by its SHA (StackExchange.Redis sends EVALSHA once the server has the script and falls back to
     /// EVAL on NOSCRIPT, e.g. after a restart or a failover), routed by its first key.
     /// </summary>
-    private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken) =>
-        RunAsync(db => db.ScriptEvaluateAsync(script, keys, values), cancellationToken);
+    private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
+    {
+        // The hot path of every operation: no closure, one async frame.
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            var multiplexer = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
+            var call = multiplexer.GetDatabase(_database).ScriptEvaluateAsync(script, keys, values);
+            return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Translate(ex) is { } translated)
+        {
+            throw translated;
+        }
+    }
 
     private async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken)
     {
@@ -604,27 +618,27 @@ internal sealed class RedisStore : ISessionStore
             var multiplexer = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
             return await operation(multiplexer.GetDatabase(_database)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisTimeoutException ex)
+        catch (Exception ex) when (Translate(ex) is { } translated)
         {
-            throw new StoreUnavailableException(
-                "Redis did not answer in time; the operation may or may not have happened (a retried append is not duplicated). Check the server and the timeouts of the connection string.",
-                ex);
-        }
-        catch (RedisConnectionException ex)
-        {
-            throw new StoreUnavailableException(
-                "Redis cannot be reached; the operation may or may not have happened (a retried append is not duplicated). Check that the server runs and the connection settings.",
-                ex);
-        }
-        catch (RedisServerException ex) when (IsDataError(ex))
-        {
-            throw new StoreCorruptedException("Redis holds data of an unexpected shape for this store (a key of the store's prefix was written by something else).", ex);
-        }
-        catch (RedisException ex)
-        {
-            throw new StoreUnavailableException("Redis refused the operation; it is not ready to serve the store (loading, read-only, out of memory or a cluster change).", ex);
+            throw translated;
         }
     }
+
+    /// <summary>The store exception a backend failure surfaces as, or <see langword="null"/> to let it pass (cancellation, disposal).</summary>
+    private static SessionPersistenceException? Translate(Exception ex) => ex switch
+    {
+        RedisTimeoutException => new StoreUnavailableException(
+            "Redis did not answer in time; the operation may or may not have happened (a retried append is not duplicated). Check the server and the timeouts of the connection string.",
+            ex),
+        RedisConnectionException => new StoreUnavailableException(
+            "Redis cannot be reached; the operation may or may not have happened (a retried append is not duplicated). Check that the server runs and the connection settings.",
+            ex),
+        RedisServerException server when IsDataError(server) => new StoreCorruptedException(
+            "Redis holds data of an unexpected shape for this store (a key of the store's prefix was written by something else).", ex),
+        RedisException => new StoreUnavailableException(
+            "Redis refused the operation; it is not ready to serve the store (loading, read-only, out of memory or a cluster change).", ex),
+        _ => null,
+    };
 
     // Errors that say the server cannot serve now (even when raised inside a script, whose error text then names the
     // script too) are transient; a type error or a failing script line means data of a shape the store did not write.
