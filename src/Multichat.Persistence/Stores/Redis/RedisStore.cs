@@ -262,7 +262,7 @@ internal sealed class RedisStore : ISessionStore
             local last = first
             local out = {}
             local fresh = {}
-            for i = 6, #ARGV, 2 do
+            for i = 4, #ARGV, 2 do
               local id = ARGV[i]
               if fresh[id] then
                 out[#out + 1] = fresh[id]
@@ -283,9 +283,11 @@ internal sealed class RedisStore : ISessionStore
               redis.call('HINCRBY', KEYS[5], 'messages', added)
               -- The indexes hold whole milliseconds: within the millisecond they already show, they are up to date.
               if meta[4] ~= ARGV[2] then
-                redis.call('ZADD', KEYS[4], ARGV[2], ARGV[5])
+                local base = string.sub(KEYS[4], 1, -8)
+                local sid = string.sub(KEYS[1], #base + 4)
+                redis.call('ZADD', KEYS[4], ARGV[2], sid)
                 for p in string.gmatch(meta[2], '[^\n]+') do
-                  redis.call('ZADD', ARGV[4] .. ':p:' .. p, ARGV[2], ARGV[5])
+                  redis.call('ZADD', base .. ':p:' .. p, ARGV[2], sid)
                 end
               end
             end
@@ -306,19 +308,18 @@ internal sealed class RedisStore : ISessionStore
             """;
         var keys = _keys.For(sessionId);
         var now = _clock.GetUtcNow();
-        var values = new RedisValue[5 + (messages.Count * 2)];
+        // The bucket's base and the session id are not sent: the script cuts them from KEYS[4] and KEYS[1] when needed.
+        var values = new RedisValue[3 + (messages.Count * 2)];
         values[0] = now.UtcTicks;
         values[1] = RedisRecordCodec.Score(now.UtcTicks);
         values[2] = maxMessages;
-        values[3] = keys.Base;
-        values[4] = sessionId;
         var timestamps = new long[messages.Count];
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
             timestamps[i] = message.Timestamp == default ? now.UtcTicks : message.Timestamp.UtcTicks;
-            values[5 + (2 * i)] = message.Id;
-            values[6 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(message, timestamps[i]);
+            values[3 + (2 * i)] = message.Id;
+            values[4 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(message, timestamps[i]);
         }
 
         var result = await EvaluateAsync(Script, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], values, cancellationToken)
