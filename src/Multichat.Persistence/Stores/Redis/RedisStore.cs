@@ -256,7 +256,7 @@ internal sealed class RedisStore : ISessionStore
         // One round trip: idempotency (id → seq map), sequences, writes, counters, activity indexes and trimming.
         // Returns per input message the new sequence (a number) or the stored original member (a string).
         const string Script = """
-            local meta = redis.call('HMGET', KEYS[1], 'l', 'p', 'n', 'k')
+            local meta = redis.call('HMGET', KEYS[1], 'l', 'n', 'k')
             if not meta[1] then return false end
             local first = tonumber(meta[1])
             local last = first
@@ -279,14 +279,14 @@ internal sealed class RedisStore : ISessionStore
             end
             local added = last - first
             if added > 0 then
-              redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1], 'n', tonumber(meta[3]) + added, 'k', ARGV[2])
+              redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1], 'n', tonumber(meta[2]) + added, 'k', ARGV[2])
               redis.call('HINCRBY', KEYS[5], 'messages', added)
               -- The indexes hold whole milliseconds: within the millisecond they already show, they are up to date.
-              if meta[4] ~= ARGV[2] then
+              if meta[3] ~= ARGV[2] then
                 local base = string.sub(KEYS[4], 1, -8)
                 local sid = string.sub(KEYS[1], #base + 4)
                 redis.call('ZADD', KEYS[4], ARGV[2], sid)
-                for p in string.gmatch(meta[2], '[^\n]+') do
+                for p in string.gmatch(redis.call('HGET', KEYS[1], 'p'), '[^\n]+') do
                   redis.call('ZADD', base .. ':p:' .. p, ARGV[2], sid)
                 end
               end
@@ -591,10 +591,7 @@ internal sealed class RedisStore : ISessionStore
     private static IReadOnlyDictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata) =>
         metadata.Count == 0 ? EmptyMetadata.Instance : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 
-    /// <summary>
-    /// Runs a script by its SHA (StackExchange.Redis sends EVALSHA once the server has the script and falls back to
-    /// EVAL on NOSCRIPT, e.g. after a restart or a failover), routed by its first key.
-    /// </summary>
+    /// <summary>Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when the server answers NOSCRIPT; routed by its first key.</summary>
     private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
     {
         // The hot path of every operation: no closure, one async frame.
@@ -602,8 +599,19 @@ internal sealed class RedisStore : ISessionStore
         try
         {
             var multiplexer = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
-            var call = multiplexer.GetDatabase(_database).ScriptEvaluateAsync(script, keys, values);
-            return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+            var database = multiplexer.GetDatabase(_database);
+            try
+            {
+                var call = database.ScriptEvaluateAsync(RedisScriptHashes.Of(script), keys, values);
+                return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            {
+                // The server does not have the script (first use, restart, failover): EVAL runs and caches it there.
+                // NOSCRIPT means nothing ran, so running it now cannot apply anything twice.
+                var call = database.ScriptEvaluateAsync(script, keys, values);
+                return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (Translate(ex) is { } translated)
         {

@@ -51,6 +51,13 @@ public static class RedisMonitor
             }
             else if (e.Data.Contains(sentinel, StringComparison.Ordinal))
             {
+                // The admin connection's own commands (the ECHO, a SELECT before it) are not what was measured.
+                var client = e.Data.Split(' ')[2];
+                lock (lines)
+                {
+                    lines.RemoveAll(line => line.Split(' ')[2] == client);
+                }
+
                 ended.TrySetResult();
             }
             else if (!e.Data.Contains(" lua]", StringComparison.Ordinal))

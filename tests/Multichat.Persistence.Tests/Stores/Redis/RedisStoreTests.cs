@@ -76,6 +76,27 @@ public sealed class RedisStoreTests(RedisSingleNodeFixture redis) : IAsyncLifeti
         commands.Should().ContainSingle();
     }
 
+    [Fact]
+    public async Task AddMessage_ServerForgotTheScripts_SendsTheScriptAgainAndSucceeds()
+    {
+        var store = Open();
+        await store.CreateSessionAsync("s-1", ["a"], cancellationToken: Ct);
+        await store.AddMessageAsync(Message("m-1"), Ct);
+        foreach (var server in redis.Admin.GetServers())
+        {
+            await server.ScriptFlushAsync(); // as after a restart or a failover
+        }
+
+        List<string> commands = [];
+        commands = await RedisMonitor.ClientCommandsAsync(redis.Admin, async () => (await store.AddMessageAsync(Message("m-2"), Ct)).Sequence.Should().Be(2));
+
+        var next = await RedisMonitor.ClientCommandsAsync(redis.Admin, () => store.AddMessageAsync(Message("m-3"), Ct));
+
+        commands.Select(c => c.Split(' ')[3]).Should().StartWith("\"EVALSHA\"").And.Contain("\"EVAL\"", "NOSCRIPT makes the store send the script text once");
+        next.Select(c => c.Split(' ')[3]).Should().Equal("\"EVALSHA\"");
+        (await store.GetMessagesAsync("s-1", 10, Ct)).Select(m => m.Id).Should().Equal("m-1", "m-2", "m-3");
+    }
+
     [Theory]
     [InlineData("s-1")]
     [InlineData("{tag}")]
