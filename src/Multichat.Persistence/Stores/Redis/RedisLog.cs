@@ -14,4 +14,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Removed {Count} index entries of sessions that no longer exist.")]
     public static partial void StaleIndexEntriesRemoved(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "A damaged session record was left out of a listing; reading that session reports it.")]
+    public static partial void DamagedSessionSkipped(ILogger logger, Exception exception);
 }

@@ -206,7 +206,18 @@ internal sealed class RedisStore : ISessionStore
             stale += (int)result[0];
             for (var i = 1; i + 8 < result.Length; i += 9)
             {
-                var session = RedisRecordCodec.DecodeSession((string)result[i]!, result, i + 1);
+                ChatSession session;
+                try
+                {
+                    session = RedisRecordCodec.DecodeSession((string)result[i]!, result, i + 1);
+                }
+                catch (StoreCorruptedException ex)
+                {
+                    // One damaged record must not hide every other session; reading it directly still reports it.
+                    RedisLog.DamagedSessionSkipped(_logger, ex);
+                    continue;
+                }
+
                 if (SessionListing.Matches(session, query, after))
                 {
                     matched.Add(session);

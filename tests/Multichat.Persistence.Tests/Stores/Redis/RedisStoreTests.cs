@@ -164,6 +164,22 @@ public sealed class RedisStoreTests(RedisSingleNodeFixture redis) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task ListSessions_DamagedSessionRecord_ListsTheOthersAndReadingItReportsIt()
+    {
+        var store = Open();
+        await store.CreateSessionAsync("bad", ["a"], cancellationToken: Ct);
+        await store.CreateSessionAsync("good", ["a"], cancellationToken: Ct);
+        var meta = (await KeysAsync()).Single(k => k.ToString().EndsWith(":m:bad", StringComparison.Ordinal));
+        await redis.Admin.GetDatabase().HashSetAsync(meta, "m", "{not json");
+
+        var listed = await store.ListSessionsAsync(new SessionQuery { Participant = "a" }, Ct);
+        var read = () => store.GetSessionAsync("bad", Ct);
+
+        listed.Sessions.Select(s => s.SessionId).Should().Equal("good");
+        await read.Should().ThrowAsync<StoreCorruptedException>();
+    }
+
+    [Fact]
     public async Task GetSession_KeyOfAnotherType_ThrowsStoreCorrupted()
     {
         var store = Open();
