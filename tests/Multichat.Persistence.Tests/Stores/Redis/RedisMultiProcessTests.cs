@@ -20,20 +20,23 @@ public sealed class RedisMultiProcessTests(RedisSingleNodeFixture redis) : IAsyn
     public async ValueTask DisposeAsync() => await redis.DeleteKeysAsync(_prefix);
 
     [Fact]
-    public async Task AddMessage_FourProcessesThousandEach_ExactlyFourThousandGaplessSequences()
+    public Task AddMessage_FourProcessesThousandEach_ExactlyFourThousandGaplessSequences() => FourProcessesAsync(redis.ConnectionString, _prefix);
+
+    /// <summary>4 TestWorker processes append 1,000 messages each to one session of the Redis <paramref name="connectionString"/> names.</summary>
+    internal static async Task FourProcessesAsync(string connectionString, string prefix)
     {
         const int Processes = 4, PerProcess = 1000;
         await using var store = SessionPersistence.Create(new SessionPersistenceOptions
         {
             StorageType = StorageType.Redis,
-            ConnectionString = redis.ConnectionString,
-            RedisKeyPrefix = _prefix,
+            ConnectionString = connectionString,
+            RedisKeyPrefix = prefix,
         });
         await store.CreateSessionAsync("shared", ["w0", "w1", "w2", "w3"], cancellationToken: Ct);
         TestWorkerFiles.EnsurePresent();
 
         var workers = Enumerable.Range(0, Processes)
-            .Select(w => TestWorkerProcess.Start("Redis", redis.ConnectionString, "shared", $"w{w}-", PerProcess.ToString(System.Globalization.CultureInfo.InvariantCulture), "Normal", _prefix))
+            .Select(w => TestWorkerProcess.Start("Redis", connectionString, "shared", $"w{w}-", PerProcess.ToString(System.Globalization.CultureInfo.InvariantCulture), "Normal", prefix))
             .ToList();
         try
         {
