@@ -8,6 +8,7 @@ namespace Multichat.Persistence.Benchmarks.Redis;
 /// history by at most a few percent during a short run, which does not change the order of magnitude measured.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class RedisScalingBenchmarks
 {
     private BenchmarkRedisServer _server = null!;

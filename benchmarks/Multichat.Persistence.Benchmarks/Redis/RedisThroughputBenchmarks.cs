@@ -12,6 +12,7 @@ namespace Multichat.Persistence.Benchmarks.Redis;
 /// <see cref="Callers"/> callers of <see cref="PerCaller"/> operations each.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class RedisThroughputBenchmarks
