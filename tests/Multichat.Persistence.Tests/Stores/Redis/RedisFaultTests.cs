@@ -179,6 +179,38 @@ public sealed class RedisFaultTests : IAsyncLifetime
         all.Should().HaveCount(acknowledged.Count, "each message was acknowledged once, retries included");
     }
 
+    [Fact]
+    public async Task CheckHealth_ServerStopped_IsUnhealthyWithTheFailure()
+    {
+        Server.Kill();
+
+        var report = await Store.CheckHealthAsync(Ct);
+
+        report.Status.Should().Be(StoreHealthStatus.Unhealthy);
+        report.Exception.Should().BeOfType<StoreUnavailableException>();
+    }
+
+    [Fact]
+    public async Task AnOperation_ServerDownAtStartThenUp_FailsThenSucceedsWithoutReopening()
+    {
+        var port = RedisServerProcess.FreePort();
+        await using var store = SessionPersistence.Create(new SessionPersistenceOptions
+        {
+            StorageType = StorageType.Redis,
+            // A short connect timeout also shortens the multiplexer's reconnect back-off (half of it, growing).
+            ConnectionString = $"127.0.0.1:{port},connectTimeout={TimeoutMs},asyncTimeout={TimeoutMs}",
+        });
+
+        var early = () => store.CreateSessionAsync("late", ["a"], cancellationToken: Ct);
+        await early.Should().ThrowAsync<StoreUnavailableException>();
+
+        await using var late = await RedisServerProcess.StartAsync(port);
+        var created = await RetryUntilAvailableAsync(() => store.CreateSessionAsync("late", ["a"], cancellationToken: Ct));
+
+        created.Version.Should().Be(1);
+        (await store.AddMessageAsync(new ChatMessage { Id = "m-1", SessionId = "late", Sender = "a", Content = "x" }, Ct)).Sequence.Should().Be(1);
+    }
+
     private static int Count(List<(string Id, long Sequence)> list)
     {
         lock (list)
