@@ -15,6 +15,10 @@ namespace Multichat.Persistence.Stores.Redis;
 /// </summary>
 internal sealed class RedisStore : ISessionStore
 {
+    // Errors that say the server cannot serve now (even when raised inside a script, whose error text then names the
+    // script too) are transient; a type error or a failing script line means data of a shape the store did not write.
+    private static readonly string[] TransientErrors = ["OOM", "LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "NOAUTH", "WRONGPASS", "NOPERM", "MISCONF"];
+
     private readonly RedisConnection _connection;
     private readonly RedisKeys _keys;
     private readonly TimeProvider _clock;
@@ -137,8 +141,20 @@ internal sealed class RedisStore : ISessionStore
 
     public async Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
+        const string Script = """
+            local cur = redis.call('HMGET', KEYS[1], 'p', 'n')
+            if not cur[1] then return 0 end
+            for p in string.gmatch(cur[1], '[^\n]+') do
+              redis.call('ZREM', ARGV[1] .. ':p:' .. p, ARGV[2])
+            end
+            redis.call('ZREM', KEYS[4], ARGV[2])
+            local n = tonumber(cur[2])
+            if n > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - n) end
+            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+            return 1
+            """;
         var keys = _keys.For(sessionId);
-        var result = await EvaluateAsync(DeleteScript, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], [keys.Base, sessionId], cancellationToken)
+        var result = await EvaluateAsync(Script, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], [keys.Base, sessionId], cancellationToken)
             .ConfigureAwait(false);
         return (int)result == 1;
     }
@@ -586,19 +602,6 @@ internal sealed class RedisStore : ISessionStore
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
-    private const string DeleteScript = """
-        local cur = redis.call('HMGET', KEYS[1], 'p', 'n')
-        if not cur[1] then return 0 end
-        for p in string.gmatch(cur[1], '[^\n]+') do
-          redis.call('ZREM', ARGV[1] .. ':p:' .. p, ARGV[2])
-        end
-        redis.call('ZREM', KEYS[4], ARGV[2])
-        local n = tonumber(cur[2])
-        if n > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - n) end
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-        return 1
-        """;
-
     private static IReadOnlyDictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata) =>
         metadata.Count == 0 ? EmptyMetadata.Instance : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 
@@ -659,10 +662,6 @@ internal sealed class RedisStore : ISessionStore
             "Redis refused the operation; it is not ready to serve the store (loading, read-only, out of memory or a cluster change).", ex),
         _ => null,
     };
-
-    // Errors that say the server cannot serve now (even when raised inside a script, whose error text then names the
-    // script too) are transient; a type error or a failing script line means data of a shape the store did not write.
-    private static readonly string[] TransientErrors = ["OOM", "LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "NOAUTH", "WRONGPASS", "NOPERM", "MISCONF"];
 
     private static bool IsDataError(RedisServerException ex)
     {
