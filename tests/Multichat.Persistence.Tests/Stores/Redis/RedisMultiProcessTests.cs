@@ -33,7 +33,6 @@ public sealed class RedisMultiProcessTests(RedisSingleNodeFixture redis) : IAsyn
             RedisKeyPrefix = prefix,
         });
         await store.CreateSessionAsync("shared", ["w0", "w1", "w2", "w3"], cancellationToken: Ct);
-        TestWorkerFiles.EnsurePresent();
 
         var workers = Enumerable.Range(0, Processes)
             .Select(w => TestWorkerProcess.Start("Redis", connectionString, "shared", $"w{w}-", PerProcess.ToString(System.Globalization.CultureInfo.InvariantCulture), "Normal", prefix))
