@@ -214,11 +214,13 @@ internal sealed class RedisStore : ISessionStore
             calls[bucket] = EvaluateAsync(Script, [index], [max, min, want, _keys.Base(bucket)], cancellationToken);
         }
 
+        // All buckets are awaited together, so a failure of one never leaves the others' failures unobserved.
+        var results = await Task.WhenAll(calls).ConfigureAwait(false);
         var matched = new List<ChatSession>();
         var stale = 0;
-        foreach (var call in calls)
+        foreach (var bucketResult in results)
         {
-            var result = (RedisResult[])(await call.ConfigureAwait(false))!;
+            var result = (RedisResult[])bucketResult!;
             stale += (int)result[0];
             for (var i = 1; i + 8 < result.Length; i += 9)
             {
@@ -590,9 +592,9 @@ internal sealed class RedisStore : ISessionStore
         }
 
         long sessions = 0, messages = 0;
-        foreach (var call in calls)
+        foreach (var result in await Task.WhenAll(calls).ConfigureAwait(false))
         {
-            var counts = (RedisResult[])(await call.ConfigureAwait(false))!;
+            var counts = (RedisResult[])result!;
             sessions += (long)counts[0];
             messages += (long)counts[1];
         }
