@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Stores.Json;
 using Multichat.Persistence.Stores.Memory;
 using Multichat.Persistence.Stores.Sqlite;
+using Multichat.Persistence.Stores.Redis;
 
 namespace Multichat.Persistence;
 
@@ -18,6 +19,7 @@ internal static class StoreFactory
             StorageType.Json => new JsonStore(options.StoragePath, options.Durability, options.TimeProvider, loggerFactory),
             StorageType.Sqlite => new SqliteStore(
                 SqliteStore.ConnectionStringFor(options), options.Durability, options.TimeProvider, loggerFactory.CreateLogger<SqliteStore>()),
+            StorageType.Redis => RedisStore.Open(options, loggerFactory),
             _ => throw new NotSupportedException(
                 $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
         };

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Multichat.Persistence.Stores.Redis;
+
+/// <summary>
+/// The key layout of the Redis store. Sessions are spread over <see cref="BucketCount"/> buckets by a hash of their id;
+/// every key of a bucket (the sessions' records, messages and id maps, and the bucket's own recency, participant and
+/// statistics indexes) carries the bucket's hash tag, so one Lua script can change a session and its index entries
+/// atomically, on a single node and on Redis Cluster alike.
+/// </summary>
+/// <remarks>
+/// <para>Keys of bucket <c>NN</c> (two hex digits) under prefix <c>P</c>, with <c>B = P{bNN}</c>:</para>
+/// <list type="bullet">
+/// <item><c>B:m:&lt;sessionId&gt;</c> hash: the session record (<c>p</c> participants joined by LF, <c>t</c> title,
+/// <c>m</c> metadata JSON, <c>c</c>/<c>u</c> created/updated UTC ticks, <c>v</c> version, <c>n</c> message count,
+/// <c>l</c> last sequence, <c>k</c> the activity score the indexes hold for it).</item>
+/// <item><c>B:q:&lt;sessionId&gt;</c> sorted set: messages, score = sequence, member = <c>seq LF id LF json</c>.</item>
+/// <item><c>B:i:&lt;sessionId&gt;</c> hash: message id → sequence, for idempotent appends.</item>
+/// <item><c>B:recent</c> sorted set: session ids by last activity (UTC milliseconds since 0001-01-01).</item>
+/// <item><c>B:p:&lt;participant&gt;</c> sorted set: that participant's session ids by last activity.</item>
+/// <item><c>B:stats</c> hash: <c>messages</c>, the number of messages the bucket's sessions hold.</item>
+/// </list>
+/// The id is the last part of each key, after a fixed kind marker, so no two sessions (or kinds) share a key whatever
+/// characters ids hold; only the first <c>{…}</c> of a key is its hash tag, and that is always the bucket's.
+/// </remarks>
+internal sealed class RedisKeys
+{
+    /// <summary>How many buckets sessions are spread over: the most cluster nodes the data spreads to, and the number
+    /// of index reads one listing page costs.</summary>
+    public const int BucketCount = 16;
+
+    private readonly string[] _bases;
+    private readonly RedisKey[] _recent;
+    private readonly RedisKey[] _stats;
+
+    public RedisKeys(string prefix)
+    {
+        Prefix = prefix;
+        _bases = new string[BucketCount];
+        _recent = new RedisKey[BucketCount];
+        _stats = new RedisKey[BucketCount];
+        for (var i = 0; i < BucketCount; i++)
+        {
+            _bases[i] = string.Create(CultureInfo.InvariantCulture, $"{prefix}{{b{i:x2}}}");
+            _recent[i] = _bases[i] + ":recent";
+            _stats[i] = _bases[i] + ":stats";
+        }
+    }
+
+    public string Prefix { get; }
+
+    /// <summary>The key prefix shared by every key of bucket <paramref name="bucket"/> (its hash tag included).</summary>
+    public string Base(int bucket) => _bases[bucket];
+
+    public static int BucketOf(string sessionId)
+    {
+        // Ids are at most 256 UTF-16 characters, so at most 768 UTF-8 bytes.
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(sessionId.Length)];
+        var length = Encoding.UTF8.GetBytes(sessionId, bytes);
+        return (int)(XxHash32.HashToUInt32(bytes[..length]) % BucketCount);
+    }
+
+    public SessionKeys For(string sessionId)
+    {
+        var bucket = BucketOf(sessionId);
+        return new SessionKeys(_bases[bucket], sessionId, _recent[bucket], _stats[bucket]);
+    }
+
+    public RedisKey Recent(int bucket) => _recent[bucket];
+
+    public RedisKey Participant(int bucket, string participant) => _bases[bucket] + ":p:" + participant;
+
+    public RedisKey Stats(int bucket) => _stats[bucket];
+}

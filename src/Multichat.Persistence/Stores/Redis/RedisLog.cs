@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Multichat.Persistence.Stores.Redis;
+
+/// <summary>Log events of the Redis store (ids 5101–5199). Never logs keys, ids or content.</summary>
+internal static partial class RedisLog
+{
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "A Redis connection ({ConnectionType}) failed: {FailureType}. Calls fail with StoreUnavailableException until it is restored.")]
+    public static partial void ConnectionFailed(ILogger logger, ConnectionFailureType failureType, ConnectionType connectionType);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "A Redis connection ({ConnectionType}) was restored.")]
+    public static partial void ConnectionRestored(ILogger logger, ConnectionType connectionType);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Removed {Count} index entries of sessions that no longer exist.")]
+    public static partial void StaleIndexEntriesRemoved(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "A damaged session record was left out of a listing; reading that session reports it.")]
+    public static partial void DamagedSessionSkipped(ILogger logger, Exception exception);
+}
