@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Stores.Json;
 using Multichat.Persistence.Stores.Memory;
-using Multichat.Persistence.Stores.Sqlite;
 using Multichat.Persistence.Stores.Redis;
+using Multichat.Persistence.Stores.Sqlite;
 
 namespace Multichat.Persistence;
 
@@ -21,7 +21,7 @@ internal static class StoreFactory
                 SqliteStore.ConnectionStringFor(options), options.Durability, options.TimeProvider, loggerFactory.CreateLogger<SqliteStore>()),
             StorageType.Redis => RedisStore.Open(options, loggerFactory),
             _ => throw new NotSupportedException(
-                $"StorageType.{options.StorageType} is not available in this version of Multichat.Persistence; use StorageType.Memory."),
+                $"StorageType {options.StorageType} is unknown; use Json, Sqlite, Memory or Redis."),
         };
     }
 }

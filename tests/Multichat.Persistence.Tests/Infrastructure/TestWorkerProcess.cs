@@ -24,6 +24,11 @@ public sealed class TestWorkerProcess : IDisposable
     /// <summary>Starts a worker; see the worker's Program.cs for the arguments.</summary>
     public static TestWorkerProcess Start(params string[] arguments)
     {
+        if (!File.Exists(WorkerDll))
+        {
+            throw new InvalidOperationException($"The TestWorker is missing at {WorkerDll}; the test project's CopyTestWorker build step puts it there.");
+        }
+
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

@@ -2,11 +2,9 @@ using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Stores.Json;
 
-/// <summary>A fresh store folder per test, removed afterwards; and the TestWorker made startable from the tests' folder.</summary>
+/// <summary>A fresh store folder per test, removed afterwards.</summary>
 public sealed class JsonTestFolder : IDisposable
 {
-    private static readonly Lazy<bool> WorkerCopied = new(CopyWorkerBesideTests);
-
     public JsonTestFolder()
     {
         Parent = Path.Combine(Path.GetTempPath(), "multichat-json-tests", "p" + Guid.NewGuid().ToString("N")[..12]);
@@ -29,7 +27,6 @@ public sealed class JsonTestFolder : IDisposable
     /// <summary>Starts a worker appending to a session of this folder; see the TestWorker's Program.cs.</summary>
     public TestWorkerProcess StartWorker(string sessionId, string idPrefix, string count, Durability durability = Durability.Normal)
     {
-        _ = WorkerCopied.Value;
         return TestWorkerProcess.Start("Json", Root, sessionId, idPrefix, count, durability.ToString());
     }
 
@@ -39,27 +36,5 @@ public sealed class JsonTestFolder : IDisposable
         {
             Directory.Delete(Parent, recursive: true);
         }
-    }
-
-    // The test project references the worker with ReferenceOutputAssembly=false and Private=false, so its dll is built
-    // but not copied beside the tests where TestWorkerProcess looks for it. Copy it from the worker's own output.
-    private static bool CopyWorkerBesideTests()
-    {
-        if (File.Exists(TestWorkerProcess.WorkerDll))
-        {
-            return true;
-        }
-
-        var testsOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = testsOutput.Name;
-        var configuration = testsOutput.Parent!.Name;
-        var workerOutput = Path.Combine(
-            testsOutput.Parent.Parent!.Parent!.Parent!.FullName, "Multichat.Persistence.TestWorker", "bin", configuration, framework);
-        foreach (var file in Directory.EnumerateFiles(workerOutput, "Multichat.Persistence.TestWorker.*"))
-        {
-            File.Copy(file, Path.Combine(AppContext.BaseDirectory, Path.GetFileName(file)), overwrite: true);
-        }
-
-        return File.Exists(TestWorkerProcess.WorkerDll);
     }
 }

@@ -17,7 +17,6 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
     [Fact]
     public async Task AddMessage_FourProcessesThousandEach_StoresExactly4000Gapless()
     {
-        SqliteTestFiles.DeployWorker();
         await using (var setup = Open())
         {
             await setup.CreateSessionAsync("shared", ["p"], cancellationToken: Ct);
@@ -57,7 +56,6 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
     [Fact]
     public async Task AddMessage_WriterKilledAtTwentyRandomMoments_KeepsEveryAcknowledgedMessageAndIntegrity()
     {
-        SqliteTestFiles.DeployWorker();
         await using (var setup = Open())
         {
             await setup.CreateSessionAsync("crash", ["w"], cancellationToken: Ct);
