@@ -84,6 +84,11 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                 $"{paramName}.{nameof(ChatSession.Title)} has {session.Title.Length} characters; at most {MaxTitleLength} are allowed.", paramName);
         }
 
+        if (session.Title is not null)
+        {
+            WellFormedText(session.Title, $"{paramName}.{nameof(ChatSession.Title)}");
+        }
+
         Metadata(session.Metadata, $"{paramName}.{nameof(ChatSession.Metadata)}");
     }
 
@@ -115,6 +120,8 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                 $"{paramName}.{nameof(ChatMessage.Content)} has {message.Content.Length} characters; at most {options.MaxContentLength} are allowed (MaxContentLength).",
                 paramName);
         }
+
+        WellFormedText(message.Content, $"{paramName}.{nameof(ChatMessage.Content)}");
 
         if (message.Sequence != 0)
         {
@@ -180,6 +187,36 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                     $"{paramName}['{key}'] has {value.Length} characters; at most {options.MaxMetadataValueLength} are allowed (MaxMetadataValueLength).",
                     paramName);
             }
+
+            WellFormedText(value, $"{paramName}['{key}']");
+        }
+    }
+
+    /// <summary>
+    /// Refuses an unpaired surrogate: no store can write it as UTF-8, and JSON serializers would silently store U+FFFD,
+    /// returning text other than what was given. Vectorized search, so ordinary text costs next to nothing.
+    /// </summary>
+    public static void WellFormedText(string value, string paramName)
+    {
+        var span = value.AsSpan();
+        var offset = 0;
+        while (true)
+        {
+            var found = span[offset..].IndexOfAnyInRange('\uD800', '\uDFFF');
+            if (found < 0)
+            {
+                return;
+            }
+
+            var i = offset + found;
+            if (char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
+            {
+                offset = i + 2;
+                continue;
+            }
+
+            throw new ArgumentException(
+                $"{paramName} contains an unpaired surrogate at position {i}; text must be valid Unicode.", paramName.Split('.', '[')[0]);
         }
     }
 

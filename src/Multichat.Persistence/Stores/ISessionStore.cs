@@ -9,6 +9,8 @@ namespace Multichat.Persistence;
 /// Every implementation honours the guarantees of the design (gapless per-session sequences under concurrency,
 /// atomic and idempotent batches, optimistic concurrency on the session record, typed exceptions) and is checked
 /// by the shared conformance suite. Timestamps come back in UTC.
+/// A call that fails with <see cref="StoreUnavailableException"/> or is canceled while a networked store's request is
+/// on the wire may still have taken effect on the server; an append retried with the same message ids is safe.
 /// </remarks>
 public interface ISessionStore : IAsyncDisposable
 {

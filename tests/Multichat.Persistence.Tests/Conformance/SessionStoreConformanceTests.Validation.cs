@@ -117,6 +117,31 @@ public abstract partial class SessionStoreConformanceTests
     }
 
     [Fact]
+    public virtual async Task AddMessage_UnpairedSurrogateInContentOrMetadata_ThrowsArgumentExceptionAndStoresNothing()
+    {
+        await NewSessionAsync();
+        var broken = "text " + (char)0xDC00 + " more";
+
+        var inContent = () => Store.AddMessageAsync(Message("s-1", "m-1", content: broken), Ct);
+        var inMetadata = () => Store.AddMessageAsync(Message("s-1", "m-2") with { Metadata = new Dictionary<string, string> { ["k"] = broken } }, Ct);
+
+        await inContent.Should().ThrowAsync<ArgumentException>().WithMessage("*surrogate*");
+        await inMetadata.Should().ThrowAsync<ArgumentException>().WithMessage("*surrogate*");
+        (await Store.GetMessagesAsync("s-1", 10, Ct)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public virtual async Task AddMessage_SurrogatePairsInContent_RoundTrip()
+    {
+        await NewSessionAsync();
+        var text = "🚀 𝄞 " + new string('x', 40) + " 👩‍💻";
+
+        await Store.AddMessageAsync(Message("s-1", "m-1", content: text), Ct);
+
+        (await Store.GetMessagesAsync("s-1", 10, Ct)).Single().Content.Should().Be(text);
+    }
+
+    [Fact]
     public virtual async Task CreateSession_NullArguments_ThrowArgumentNullException()
     {
         var noId = () => Store.CreateSessionAsync(null!, ["a"], cancellationToken: Ct);
