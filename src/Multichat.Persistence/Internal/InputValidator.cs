@@ -86,7 +86,7 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
 
         if (session.Title is not null)
         {
-            WellFormedText(session.Title, $"{paramName}.{nameof(ChatSession.Title)}");
+            WellFormedText(session.Title, paramName, nameof(ChatSession.Title));
         }
 
         Metadata(session.Metadata, $"{paramName}.{nameof(ChatSession.Metadata)}");
@@ -121,7 +121,7 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                 paramName);
         }
 
-        WellFormedText(message.Content, $"{paramName}.{nameof(ChatMessage.Content)}");
+        WellFormedText(message.Content, paramName, nameof(ChatMessage.Content));
 
         if (message.Sequence != 0)
         {
@@ -188,15 +188,16 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                     paramName);
             }
 
-            WellFormedText(value, $"{paramName}['{key}']");
+            WellFormedText(value, paramName, key);
         }
     }
 
     /// <summary>
     /// Refuses an unpaired surrogate: no store can write it as UTF-8, and JSON serializers would silently store U+FFFD,
-    /// returning text other than what was given. Vectorized search, so ordinary text costs next to nothing.
+    /// returning text other than what was given. Vectorized search, and the names are only put together on failure,
+    /// so ordinary text costs next to nothing on the append path.
     /// </summary>
-    public static void WellFormedText(string value, string paramName)
+    public static void WellFormedText(string value, string paramName, string member)
     {
         var span = value.AsSpan();
         var offset = 0;
@@ -216,7 +217,7 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
             }
 
             throw new ArgumentException(
-                $"{paramName} contains an unpaired surrogate at position {i}; text must be valid Unicode.", paramName.Split('.', '[')[0]);
+                $"{paramName} ({member}) contains an unpaired surrogate at position {i}; text must be valid Unicode.", paramName);
         }
     }
 
