@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
@@ -142,34 +143,9 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     public IReadOnlyList<ChatMessage> Append(JsonStore store, IReadOnlyList<ChatMessage> messages, DateTimeOffset now)
     {
         EnsureIndex(store);
-        var stored = new ChatMessage[messages.Count];
         var next = LastSequence;
         var first = next + 1;
-        Dictionary<string, ChatMessage>? inBatch = messages.Count > 1 ? new(messages.Count, StringComparer.Ordinal) : null;
-        for (var i = 0; i < messages.Count; i++)
-        {
-            var message = messages[i];
-            if (inBatch is not null && inBatch.TryGetValue(message.Id, out var repeated))
-            {
-                stored[i] = repeated;
-                continue;
-            }
-
-            if (FindStored(store, message.Id) is { } original)
-            {
-                stored[i] = original;
-                inBatch?.Add(message.Id, original);
-                continue;
-            }
-
-            stored[i] = message with
-            {
-                Sequence = ++next,
-                Timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime(),
-                Metadata = Copy(message.Metadata),
-            };
-            inBatch?.Add(message.Id, stored[i]);
-        }
+        var stored = BatchSequencer.Assign(messages, ref next, now, (State: this, Store: store), static (s, id) => s.State.FindStored(s.Store, id));
 
         if (next >= first)
         {
@@ -204,7 +180,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         {
             gaps += message.Sequence - previous - 1;
             previous = message.Sequence;
-            copies.Add(message with { Timestamp = message.Timestamp.ToUniversalTime(), Metadata = Copy(message.Metadata) });
+            copies.Add(message with { Timestamp = message.Timestamp.ToUniversalTime(), Metadata = MetadataCopy.Of(message.Metadata) });
         }
 
         WriteLines(store, copies, at: null);
@@ -641,6 +617,4 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         }
     }
 
-    private static IReadOnlyDictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata) =>
-        metadata.Count == 0 ? EmptyMetadata.Instance : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 }

@@ -21,7 +21,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
         var record = session with
         {
             Participants = [.. session.Participants],
-            Metadata = Copy(session.Metadata),
+            Metadata = MetadataCopy.Of(session.Metadata),
             CreatedAt = now,
             UpdatedAt = now,
             Version = 1,
@@ -68,7 +68,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
             {
                 Participants = [.. session.Participants],
                 Title = session.Title,
-                Metadata = Copy(session.Metadata),
+                Metadata = MetadataCopy.Of(session.Metadata),
                 Version = state.Record.Version + 1,
             };
             return Task.FromResult(state.Snapshot());
@@ -112,7 +112,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         var state = Find(sessionId);
-        var stored = new ChatMessage[messages.Count];
+        ChatMessage[] stored;
         lock (state.Gate)
         {
             EnsureLive(state, sessionId);
@@ -120,24 +120,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
 
             // Everything that can fail is decided before the first message is added: the batch is all or nothing.
             var next = state.LastSequence;
-            var inBatch = messages.Count > 1 ? new Dictionary<string, ChatMessage>(messages.Count, StringComparer.Ordinal) : null;
-            for (var i = 0; i < messages.Count; i++)
-            {
-                var message = messages[i];
-                if (state.ById.TryGetValue(message.Id, out var original) || (inBatch?.TryGetValue(message.Id, out original) ?? false))
-                {
-                    stored[i] = original;
-                    continue;
-                }
-
-                stored[i] = message with
-                {
-                    Sequence = ++next,
-                    Timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime(),
-                    Metadata = Copy(message.Metadata),
-                };
-                inBatch?.Add(message.Id, stored[i]);
-            }
+            stored = BatchSequencer.Assign(messages, ref next, now, state, static (s, id) => s.ById.GetValueOrDefault(id));
 
             if (next != state.LastSequence)
             {
@@ -195,7 +178,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
         var state = new MemorySession(session with
         {
             Participants = [.. session.Participants],
-            Metadata = Copy(session.Metadata),
+            Metadata = MetadataCopy.Of(session.Metadata),
             CreatedAt = session.CreatedAt.ToUniversalTime(),
             UpdatedAt = session.UpdatedAt.ToUniversalTime(),
             MessageCount = 0,
@@ -230,7 +213,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
             ImportChecks.EnsureAscending(messages, state.LastStoredSequence);
             foreach (var message in messages)
             {
-                state.Add(message with { Timestamp = message.Timestamp.ToUniversalTime(), Metadata = Copy(message.Metadata) });
+                state.Add(message with { Timestamp = message.Timestamp.ToUniversalTime(), Metadata = MetadataCopy.Of(message.Metadata) });
             }
         }
 
@@ -261,10 +244,6 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    // Callers may mutate the dictionary they passed in; the store keeps its own copy.
-    private static IReadOnlyDictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata) =>
-        metadata.Count == 0 ? EmptyMetadata.Instance : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 
     private MemorySession Find(string sessionId) =>
         _sessions.TryGetValue(sessionId, out var state) ? state : throw SessionNotFoundException.ForSession(sessionId);

@@ -78,7 +78,7 @@ internal sealed class RedisStore : ISessionStore
             SessionId = session.SessionId,
             Participants = [.. session.Participants],
             Title = session.Title,
-            Metadata = Copy(session.Metadata),
+            Metadata = MetadataCopy.Of(session.Metadata),
             CreatedAt = at,
             UpdatedAt = at,
             Version = 1,
@@ -378,7 +378,7 @@ internal sealed class RedisStore : ISessionStore
                 {
                     Sequence = sequence,
                     Timestamp = new DateTimeOffset(timestamps[i], TimeSpan.Zero),
-                    Metadata = Copy(message.Metadata),
+                    Metadata = MetadataCopy.Of(message.Metadata),
                 };
                 if (messages.Count > 1)
                 {
@@ -604,8 +604,6 @@ internal sealed class RedisStore : ISessionStore
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
-    private static IReadOnlyDictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata) =>
-        metadata.Count == 0 ? EmptyMetadata.Instance : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 
     /// <summary>Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when the server answers NOSCRIPT; routed by its first key.</summary>
     private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)

@@ -46,9 +46,6 @@ internal static class SqliteRecords
 
     public static object Nullable(string? value) => value is null ? DBNull.Value : value;
 
-    /// <summary>A copy the caller cannot change afterwards, as the Memory store keeps.</summary>
-    public static IReadOnlyDictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata) =>
-        metadata.Count == 0 ? EmptyMetadata.Instance : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 
     private static IReadOnlyDictionary<string, string> ReadMetadata(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal)

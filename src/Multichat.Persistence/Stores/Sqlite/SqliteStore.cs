@@ -80,7 +80,7 @@ internal sealed class SqliteStore : ISessionStore
         var record = session with
         {
             Participants = [.. session.Participants],
-            Metadata = SqliteRecords.Copy(session.Metadata),
+            Metadata = MetadataCopy.Of(session.Metadata),
             CreatedAt = now,
             UpdatedAt = now,
             Version = 1,
@@ -116,7 +116,7 @@ internal sealed class SqliteStore : ISessionStore
             {
                 Participants = [.. session.Participants],
                 Title = session.Title,
-                Metadata = SqliteRecords.Copy(session.Metadata),
+                Metadata = MetadataCopy.Of(session.Metadata),
                 Version = stored.Version + 1,
                 UpdatedAt = clock.GetUtcNow(),
             };
@@ -291,7 +291,7 @@ internal sealed class SqliteStore : ISessionStore
         var record = session with
         {
             Participants = [.. session.Participants],
-            Metadata = SqliteRecords.Copy(session.Metadata),
+            Metadata = MetadataCopy.Of(session.Metadata),
             CreatedAt = session.CreatedAt.ToUniversalTime(),
             UpdatedAt = session.UpdatedAt.ToUniversalTime(),
             MessageCount = 0,
@@ -447,7 +447,7 @@ internal sealed class SqliteStore : ISessionStore
                 return null;
             }
 
-            stored[i] = message with { Sequence = first + i, Timestamp = timestamp, Metadata = SqliteRecords.Copy(message.Metadata) };
+            stored[i] = message with { Sequence = first + i, Timestamp = timestamp, Metadata = MetadataCopy.Of(message.Metadata) };
         }
 
         if (maxMessages > 0 && count > maxMessages)
@@ -480,7 +480,7 @@ internal sealed class SqliteStore : ISessionStore
             if (insert.ExecuteNonQuery() == 1)
             {
                 next++;
-                stored[i] = message with { Sequence = next, Timestamp = timestamp, Metadata = SqliteRecords.Copy(message.Metadata) };
+                stored[i] = message with { Sequence = next, Timestamp = timestamp, Metadata = MetadataCopy.Of(message.Metadata) };
             }
             else
             {
