@@ -1,5 +1,5 @@
-using FluentAssertions;
 using Microsoft.Extensions.Time.Testing;
+using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Conformance;
 
@@ -89,23 +89,9 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
         }
     }
 
-    protected static async Task<List<ChatMessage>> ReadAllAsync(SessionPersistence store, string sessionId)
-    {
-        var all = new List<ChatMessage>();
-        MessageQuery? query = new() { Limit = 500 };
-        while (query is not null)
-        {
-            var page = await store.GetMessagesAsync(sessionId, query, Ct);
-            all.AddRange(page.Messages);
-            query = page.Next;
-        }
+    protected static Task<List<ChatMessage>> ReadAllAsync(SessionPersistence store, string sessionId) =>
+        StoredMessages.ReadAllAsync(store, sessionId, Ct);
 
-        return all;
-    }
-
-    protected static void ShouldBeGapless(IReadOnlyList<ChatMessage> messages, long first = 1)
-    {
-        messages.Select(m => m.Sequence).Should().Equal(Enumerable.Range(0, messages.Count).Select(i => first + i));
-        messages.Select(m => m.Id).Should().OnlyHaveUniqueItems();
-    }
+    protected static void ShouldBeGapless(IReadOnlyList<ChatMessage> messages, long first = 1) =>
+        StoredMessages.ShouldBeGapless(messages, first);
 }

@@ -18,16 +18,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow();
-        var record = session with
-        {
-            Participants = [.. session.Participants],
-            Metadata = MetadataCopy.Of(session.Metadata),
-            CreatedAt = now,
-            UpdatedAt = now,
-            Version = 1,
-            MessageCount = 0,
-            LastSequence = 0,
-        };
+        var record = SessionRecords.New(session, now);
         var state = new MemorySession(record);
         if (!_sessions.TryAdd(session.SessionId, state))
         {

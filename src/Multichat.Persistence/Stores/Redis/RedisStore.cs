@@ -73,16 +73,7 @@ internal sealed class RedisStore : ISessionStore
         }
 
         var at = new DateTimeOffset(now, TimeSpan.Zero);
-        return new ChatSession
-        {
-            SessionId = session.SessionId,
-            Participants = [.. session.Participants],
-            Title = session.Title,
-            Metadata = MetadataCopy.Of(session.Metadata),
-            CreatedAt = at,
-            UpdatedAt = at,
-            Version = 1,
-        };
+        return SessionRecords.New(session, at);
     }
 
     public async Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)

@@ -77,16 +77,7 @@ internal sealed class SqliteStore : ISessionStore
     public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
     {
         var now = _clock.GetUtcNow();
-        var record = session with
-        {
-            Participants = [.. session.Participants],
-            Metadata = MetadataCopy.Of(session.Metadata),
-            CreatedAt = now,
-            UpdatedAt = now,
-            Version = 1,
-            MessageCount = 0,
-            LastSequence = 0,
-        };
+        var record = SessionRecords.New(session, now);
         return WriteAsync("CreateSession", record, static (lease, record) =>
         {
             if (!InsertSession(lease, record))

@@ -37,8 +37,8 @@ public sealed class JsonStoreProcessTests : IDisposable
             }
 
             await using var store = SessionPersistence.Create(_folder.Options());
-            var all = await ReadAllAsync(store, "crash");
-            ShouldBeGapless(all);
+            var all = await StoredMessages.ReadAllAsync(store, "crash", Ct);
+            StoredMessages.ShouldBeGapless(all);
             var stored = all.ToDictionary(m => m.Id, m => m.Sequence, StringComparer.Ordinal);
             foreach (var (id, sequence) in acknowledged)
             {
@@ -67,9 +67,9 @@ public sealed class JsonStoreProcessTests : IDisposable
             }
 
             await using var store = SessionPersistence.Create(_folder.Options());
-            var all = await ReadAllAsync(store, "shared");
+            var all = await StoredMessages.ReadAllAsync(store, "shared", Ct);
             all.Should().HaveCount(4000);
-            ShouldBeGapless(all);
+            StoredMessages.ShouldBeGapless(all);
             var stored = all.ToDictionary(m => m.Id, m => m.Sequence, StringComparer.Ordinal);
             foreach (var worker in workers)
             {
@@ -121,26 +121,6 @@ public sealed class JsonStoreProcessTests : IDisposable
         {
             await Task.Delay(1, timeout.Token);
         }
-    }
-
-    private static async Task<List<ChatMessage>> ReadAllAsync(SessionPersistence store, string sessionId)
-    {
-        var all = new List<ChatMessage>();
-        MessageQuery? query = new() { Limit = 1000 };
-        while (query is not null)
-        {
-            var page = await store.GetMessagesAsync(sessionId, query, Ct);
-            all.AddRange(page.Messages);
-            query = page.Next;
-        }
-
-        return all;
-    }
-
-    private static void ShouldBeGapless(List<ChatMessage> messages)
-    {
-        messages.Select(m => m.Sequence).Should().Equal(Enumerable.Range(1, messages.Count).Select(i => (long)i));
-        messages.Select(m => m.Id).Should().OnlyHaveUniqueItems();
     }
 
     private static ChatMessage Message(string sessionId, string id) => new() { Id = id, SessionId = sessionId, Sender = "a", Content = id };

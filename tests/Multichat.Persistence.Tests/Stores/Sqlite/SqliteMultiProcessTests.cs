@@ -33,7 +33,7 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
             exitCodes.Should().AllBeEquivalentTo(0, string.Join(Environment.NewLine, workers.Select(w => w.StandardError)));
             workers.Should().AllSatisfy(w => w.Acknowledged.Should().HaveCount(1000));
             await using var store = Open();
-            var all = await ReadAllAsync(store, "shared");
+            var all = await StoredMessages.ReadAllAsync(store, "shared", Ct);
             all.Select(m => m.Sequence).Should().Equal(Enumerable.Range(1, 4000).Select(i => (long)i));
             all.Select(m => m.Id).Should().OnlyHaveUniqueItems();
             var stored = all.ToDictionary(m => m.Id, m => m.Sequence);
@@ -87,7 +87,7 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
 
         IntegrityCheck().Should().Be("ok", $"seed {seed}");
         await using var store = Open();
-        var all = await ReadAllAsync(store, "crash");
+        var all = await StoredMessages.ReadAllAsync(store, "crash", Ct);
         all.Select(m => m.Sequence).Should().Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), $"seed {seed}");
         var stored = all.ToDictionary(m => m.Id, m => m.Sequence);
         acknowledged.Should().NotBeEmpty();
@@ -114,19 +114,5 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA integrity_check";
         return (string)command.ExecuteScalar()!;
-    }
-
-    private static async Task<List<ChatMessage>> ReadAllAsync(SessionPersistence store, string sessionId)
-    {
-        var all = new List<ChatMessage>();
-        MessageQuery? query = new() { Limit = 1000 };
-        while (query is not null)
-        {
-            var page = await store.GetMessagesAsync(sessionId, query, Ct);
-            all.AddRange(page.Messages);
-            query = page.Next;
-        }
-
-        return all;
     }
 }
