@@ -15,7 +15,6 @@ internal sealed class SqliteRaw : IDisposable
     private readonly SqliteCommand _begin;
     private readonly SqliteCommand _commit;
     private readonly SqliteCommand _latest;
-    private readonly SqliteCommand _reserve;
 
     public SqliteRaw(string path)
     {
@@ -32,9 +31,6 @@ internal sealed class SqliteRaw : IDisposable
             "$sid", "$seq", "$id", "$sender", "$recipient", "$content", "$timestamp", "$metadata");
         _begin = Prepare("BEGIN IMMEDIATE");
         _commit = Prepare("COMMIT");
-        _reserve = Prepare(
-            "UPDATE sessions SET last_seq = last_seq + 1, message_count = message_count + 1, updated_at = $updated WHERE session_id = $sid RETURNING last_seq",
-            "$sid", "$updated");
         _latest = Prepare(
             "SELECT seq, id, sender, recipient, content, timestamp, metadata FROM messages WHERE session_id = $sid ORDER BY seq DESC LIMIT $limit",
             "$sid", "$limit");
@@ -61,20 +57,6 @@ internal sealed class SqliteRaw : IDisposable
         p[6].Value = DateTimeOffset.UtcNow.UtcTicks;
         p[7].Value = DBNull.Value;
         _insert.ExecuteNonQuery();
-    }
-
-    /// <summary>
-    /// What the store's append does, written by hand: take the write lock, advance the session's sequence and activity,
-    /// insert with that sequence, commit. Shows the cost of the gapless-sequence transaction itself, without the store.
-    /// </summary>
-    public void SequencedInsert(string sessionId, string id, string content)
-    {
-        _begin.ExecuteNonQuery();
-        _reserve.Parameters[0].Value = sessionId;
-        _reserve.Parameters[1].Value = DateTimeOffset.UtcNow.UtcTicks;
-        var sequence = (long)_reserve.ExecuteScalar()!;
-        Insert(sessionId, sequence, id, content);
-        _commit.ExecuteNonQuery();
     }
 
     public void Begin() => _begin.ExecuteNonQuery();
@@ -111,7 +93,6 @@ internal sealed class SqliteRaw : IDisposable
         _begin.Dispose();
         _commit.Dispose();
         _latest.Dispose();
-        _reserve.Dispose();
         _connection.Dispose();
     }
 

@@ -23,6 +23,7 @@ internal sealed class SqliteConnectionLease : IDisposable
     private static readonly SqliteStatement Rollback = new("ROLLBACK");
 
     private readonly Dictionary<SqliteStatement, SqliteCommand> _commands = [];
+    private readonly Dictionary<SqliteStatement, SqliteRawCommand> _rawCommands = [];
     private sqlite3_stmt? _begin;
     private sqlite3_stmt? _commit;
 
@@ -77,6 +78,18 @@ internal sealed class SqliteConnectionLease : IDisposable
 
             command.Prepare();
             _commands.Add(statement, command);
+        }
+
+        return command;
+    }
+
+    /// <summary>The statement prepared for the raw API on first use (see <see cref="SqliteRawCommand"/>).</summary>
+    public SqliteRawCommand GetRaw(SqliteStatement statement)
+    {
+        if (!_rawCommands.TryGetValue(statement, out var command))
+        {
+            command = new SqliteRawCommand(Connection.Handle ?? throw new InvalidOperationException("The connection is closed."), statement);
+            _rawCommands.Add(statement, command);
         }
 
         return command;
@@ -161,6 +174,12 @@ internal sealed class SqliteConnectionLease : IDisposable
         }
 
         _commands.Clear();
+        foreach (var command in _rawCommands.Values)
+        {
+            command.Dispose();
+        }
+
+        _rawCommands.Clear();
         _begin?.Dispose();
         _begin = null;
         _commit?.Dispose();

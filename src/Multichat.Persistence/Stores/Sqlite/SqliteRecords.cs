@@ -41,11 +41,13 @@ internal static class SqliteRecords
         JsonSerializer.Serialize(participants, Json.IReadOnlyListString);
 
     /// <summary>The column value of metadata: NULL when empty, so the common case stores and parses nothing.</summary>
-    public static object Metadata(IReadOnlyDictionary<string, string> metadata) =>
-        metadata.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(metadata, Json.IReadOnlyDictionaryStringString);
+    public static object Metadata(IReadOnlyDictionary<string, string> metadata) => MetadataText(metadata) ?? (object)DBNull.Value;
+
+    /// <inheritdoc cref="Metadata"/>
+    public static string? MetadataText(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.Count == 0 ? null : JsonSerializer.Serialize(metadata, Json.IReadOnlyDictionaryStringString);
 
     public static object Nullable(string? value) => value is null ? DBNull.Value : value;
-
 
     private static IReadOnlyDictionary<string, string> ReadMetadata(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal)

@@ -11,7 +11,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build writes. A file with a higher one was written by a newer build.</summary>
-    public const long CurrentVersion = 2;
+    public const long CurrentVersion = 3;
 
     /// <summary>Marks the file as ours in the SQLite header (<c>PRAGMA application_id</c>): "MCHT".</summary>
     public const long ApplicationId = 0x4D434854;
@@ -59,6 +59,22 @@ internal static class SqliteSchema
             SELECT s.session_id, CAST(j.key AS INTEGER), j.value FROM sessions AS s, json_each(s.participants) AS j;
         CREATE INDEX ix_session_participants_participant ON session_participants (participant, session_id);
         CREATE INDEX ix_sessions_recency ON sessions (updated_at DESC, session_id DESC);
+        """,
+
+        // 2 → 3: an append no longer rewrites its session's row, which cost two more pages per commit (the row and its
+        // recency-index entry). The sequence and count are derived from the row plus the session's newest message
+        // (found through the (session_id, seq) key); the activity time moves to session_activity, one row per session
+        // keyed by time, so moving it to "now" touches one page. appended_at is the store's clock at the append (NULL
+        // for imported rows and rows written before v3, whose activity the session row already holds).
+        """
+        ALTER TABLE messages ADD COLUMN appended_at INTEGER;
+        CREATE TABLE session_activity (
+            updated_at INTEGER NOT NULL,
+            session_id TEXT    NOT NULL,
+            PRIMARY KEY (updated_at, session_id)
+        ) WITHOUT ROWID;
+        INSERT INTO session_activity (updated_at, session_id) SELECT updated_at, session_id FROM sessions;
+        DROP INDEX ix_sessions_recency;
         """,
     ];
 

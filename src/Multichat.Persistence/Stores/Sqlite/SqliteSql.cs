@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace Multichat.Persistence.Stores.Sqlite;
@@ -5,15 +6,35 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// <summary>Every statement the store runs: parameterised, fixed text, prepared once per connection.</summary>
 internal static class SqliteSql
 {
-    /// <summary>The columns <see cref="SqliteRecords.ReadSession"/> reads, in its order.</summary>
+    /// <summary>
+    /// Joins a session row <c>s</c> with its newest message <c>h</c> (its head), found through the (session_id, seq) key.
+    /// Appends write only the message and the activity row, so the head completes what the session row says.
+    /// </summary>
+    private const string HeadJoin =
+        "LEFT JOIN messages AS h ON h.session_id = s.session_id AND h.seq = (SELECT max(seq) FROM messages WHERE session_id = s.session_id)";
+
+    /// <summary>
+    /// A session's last activity: its row's time (create, update, and what trims and imports fold in) or its newest
+    /// message's append time, whichever is later. <c>session_activity</c> holds exactly this value for every session.
+    /// </summary>
+    private const string Activity = "max(s.updated_at, coalesce(h.appended_at, s.updated_at))";
+
+    /// <summary>
+    /// The columns <see cref="SqliteRecords.ReadSession"/> reads, in its order. The row's last_seq and message_count
+    /// are as of the last write that was not an append; appends since then added the sequences above it, gapless.
+    /// </summary>
     private const string SessionColumns =
-        "s.session_id, s.participants, s.title, s.metadata, s.created_at, s.updated_at, s.version, s.last_seq, s.message_count";
+        $"s.session_id, s.participants, s.title, s.metadata, s.created_at, {Activity}, s.version, max(s.last_seq, coalesce(h.seq, 0)), s.message_count + max(0, coalesce(h.seq, 0) - s.last_seq)";
 
     /// <summary>The columns <see cref="SqliteRecords.ReadMessage"/> reads, in its order.</summary>
     private const string MessageColumns = "seq, id, sender, recipient, content, timestamp, metadata";
 
     public static readonly SqliteStatement SelectSession = new(
-        $"SELECT {SessionColumns} FROM sessions AS s WHERE s.session_id = $sid", "$sid");
+        $"SELECT {SessionColumns} FROM sessions AS s {HeadJoin} WHERE s.session_id = $sid", "$sid");
+
+    /// <summary>What a write needs of a session: its row's counters and time, and its newest message's sequence and append time.</summary>
+    public static readonly SqliteStatement SelectHead = new(
+        $"SELECT s.last_seq, s.message_count, s.updated_at, h.seq, h.appended_at FROM sessions AS s {HeadJoin} WHERE s.session_id = $sid", "$sid");
 
     public static readonly SqliteStatement SessionExists = new("SELECT 1 FROM sessions WHERE session_id = $sid", "$sid");
 
@@ -24,6 +45,20 @@ internal static class SqliteSql
         ON CONFLICT (session_id) DO NOTHING
         """,
         "$sid", "$participants", "$title", "$metadata", "$created", "$updated", "$version", "$last_seq");
+
+    public static readonly SqliteStatement InsertActivity = new(
+        "INSERT INTO session_activity (updated_at, session_id) VALUES ($updated, $sid)", "$sid", "$updated");
+
+    /// <summary>Moves a session's activity row from <c>$old</c> to <c>$new</c>; changes no row when the old key is not there.</summary>
+    public static readonly SqliteStatement MoveActivity = new(
+        "UPDATE session_activity SET updated_at = $new WHERE updated_at = $old AND session_id = $sid", "$sid", "$old", "$new");
+
+    public static readonly SqliteStatement DeleteActivity = new(
+        "DELETE FROM session_activity WHERE updated_at = $updated AND session_id = $sid", "$sid", "$updated");
+
+    /// <summary>Deletes every activity row of a session, whatever its time: a scan, used only to repair a missing key.</summary>
+    public static readonly SqliteStatement DeleteActivityOfSession = new(
+        "DELETE FROM session_activity WHERE session_id = $sid", "$sid");
 
     public static readonly SqliteStatement UpdateSession = new(
         "UPDATE sessions SET participants = $participants, title = $title, metadata = $metadata, version = $version, updated_at = $updated WHERE session_id = $sid",
@@ -37,21 +72,13 @@ internal static class SqliteSql
 
     public static readonly SqliteStatement DeleteParticipants = new("DELETE FROM session_participants WHERE session_id = $sid", "$sid");
 
-    public static readonly SqliteStatement SelectCounters = new(
-        "SELECT last_seq, message_count FROM sessions WHERE session_id = $sid", "$sid");
-
-    /// <summary>Takes the next <c>$n</c> sequences of a session and marks its activity; returns the new last_seq and count.</summary>
-    public static readonly SqliteStatement ReserveSequences = new(
-        "UPDATE sessions SET last_seq = last_seq + $n, message_count = message_count + $n, updated_at = $updated WHERE session_id = $sid RETURNING last_seq, message_count",
-        "$sid", "$n", "$updated");
-
     public static readonly SqliteStatement InsertMessage = new(
         """
-        INSERT INTO messages (session_id, seq, id, sender, recipient, content, timestamp, metadata)
-        VALUES ($sid, $seq, $id, $sender, $recipient, $content, $timestamp, $metadata)
+        INSERT INTO messages (session_id, seq, id, sender, recipient, content, timestamp, metadata, appended_at)
+        VALUES ($sid, $seq, $id, $sender, $recipient, $content, $timestamp, $metadata, $appended)
         ON CONFLICT (session_id, id) DO NOTHING
         """,
-        "$sid", "$seq", "$id", "$sender", "$recipient", "$content", "$timestamp", "$metadata");
+        "$sid", "$seq", "$id", "$sender", "$recipient", "$content", "$timestamp", "$metadata", "$appended");
 
     public static readonly SqliteStatement ImportMessage = new(
         """
@@ -63,16 +90,13 @@ internal static class SqliteSql
     public static readonly SqliteStatement SelectMessageById = new(
         $"SELECT {MessageColumns} FROM messages WHERE session_id = $sid AND id = $id", "$sid", "$id");
 
-    public static readonly SqliteStatement LastStoredSequence = new(
-        "SELECT coalesce(max(seq), 0) FROM messages WHERE session_id = $sid", "$sid");
-
-    public static readonly SqliteStatement UpdateCountersAndActivity = new(
+    /// <summary>
+    /// Writes the counters as they are now, with the session's current activity folded into its row: a trim or an
+    /// import may remove or replace the newest message, whose append time the activity was until then.
+    /// </summary>
+    public static readonly SqliteStatement UpdateCounters = new(
         "UPDATE sessions SET last_seq = $last_seq, message_count = $count, updated_at = $updated WHERE session_id = $sid",
         "$sid", "$last_seq", "$count", "$updated");
-
-    public static readonly SqliteStatement UpdateCounters = new(
-        "UPDATE sessions SET last_seq = $last_seq, message_count = $count WHERE session_id = $sid",
-        "$sid", "$last_seq", "$count");
 
     /// <summary>Deletes the oldest <c>$offset + 1</c> messages, walking the (session_id, seq) key from its start.</summary>
     public static readonly SqliteStatement DeleteOldest = new(
@@ -83,7 +107,7 @@ internal static class SqliteSql
         "SELECT session_id FROM sessions WHERE session_id > $after ORDER BY session_id LIMIT $limit", "$after", "$limit");
 
     public static readonly SqliteStatement Statistics = new(
-        "SELECT count(*), coalesce(sum(message_count), 0), (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) FROM sessions");
+        $"SELECT count(*), coalesce(sum(s.message_count + max(0, coalesce(h.seq, 0) - s.last_seq)), 0), (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) FROM sessions AS s {HeadJoin}");
 
     public static readonly SqliteStatement Health = new(
         "SELECT (SELECT user_version FROM pragma_user_version()), sqlite_version(), (SELECT count(*) FROM (SELECT 1 FROM sessions LIMIT 1))");
@@ -134,38 +158,42 @@ internal static class SqliteSql
         {
             var sql = new StringBuilder($"SELECT {SessionColumns} FROM ");
             var parameters = new List<string>();
+            string recency, id;
             if ((flags & 1) != 0)
             {
                 // CROSS JOIN fixes the join order: find the participant's sessions through their index, then sort
                 // only those; never walk every session checking its participants.
-                sql.Append("session_participants AS p CROSS JOIN sessions AS s ON s.session_id = p.session_id WHERE p.participant = $participant");
+                sql.Append(CultureInfo.InvariantCulture, $"session_participants AS p CROSS JOIN sessions AS s ON s.session_id = p.session_id {HeadJoin} WHERE p.participant = $participant");
                 parameters.Add("$participant");
+                (recency, id) = (Activity, "s.session_id");
             }
             else
             {
-                sql.Append("sessions AS s WHERE 1");
+                // Walk session_activity from its newest end: no sort, and a page reads only its own sessions.
+                sql.Append(CultureInfo.InvariantCulture, $"session_activity AS a CROSS JOIN sessions AS s ON s.session_id = a.session_id {HeadJoin} WHERE 1");
+                (recency, id) = ("a.updated_at", "a.session_id");
             }
 
             if ((flags & 2) != 0)
             {
-                sql.Append(" AND (s.updated_at, s.session_id) < ($cursor_ticks, $cursor_id)");
+                sql.Append(CultureInfo.InvariantCulture, $" AND ({recency}, {id}) < ($cursor_ticks, $cursor_id)");
                 parameters.Add("$cursor_ticks");
                 parameters.Add("$cursor_id");
             }
 
             if ((flags & 4) != 0)
             {
-                sql.Append(" AND s.updated_at > $updated_after");
+                sql.Append(CultureInfo.InvariantCulture, $" AND {recency} > $updated_after");
                 parameters.Add("$updated_after");
             }
 
             if ((flags & 8) != 0)
             {
-                sql.Append(" AND s.updated_at < $updated_before");
+                sql.Append(CultureInfo.InvariantCulture, $" AND {recency} < $updated_before");
                 parameters.Add("$updated_before");
             }
 
-            sql.Append(" ORDER BY s.updated_at DESC, s.session_id DESC LIMIT $limit");
+            sql.Append(CultureInfo.InvariantCulture, $" ORDER BY {recency} DESC, {id} DESC LIMIT $limit");
             parameters.Add("$limit");
             pages[flags] = new SqliteStatement(sql.ToString(), [.. parameters]);
         }

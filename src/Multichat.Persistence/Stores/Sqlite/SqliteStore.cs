@@ -86,6 +86,7 @@ internal sealed class SqliteStore : ISessionStore
             }
 
             InsertParticipants(lease, record.SessionId, record.Participants);
+            InsertActivity(lease, record.SessionId, record.UpdatedAt.UtcTicks);
             return record;
         }, cancellationToken);
     }
@@ -103,13 +104,16 @@ internal sealed class SqliteStore : ISessionStore
                 throw ConcurrencyConflictException.ForSession(session.SessionId, session.Version, stored.Version);
             }
 
+            var head = SelectHead(lease, session.SessionId)!.Value;
+            var now = clock.GetUtcNow().UtcTicks;
+            var activity = (head with { RowUpdatedTicks = now }).ActivityTicks;
             var updated = stored with
             {
                 Participants = [.. session.Participants],
                 Title = session.Title,
                 Metadata = MetadataCopy.Of(session.Metadata),
                 Version = stored.Version + 1,
-                UpdatedAt = clock.GetUtcNow(),
+                UpdatedAt = SqliteRecords.FromTicks(activity),
             };
             var command = lease.Get(SqliteSql.UpdateSession);
             var p = command.Parameters;
@@ -118,8 +122,9 @@ internal sealed class SqliteStore : ISessionStore
             p[2].Value = SqliteRecords.Nullable(updated.Title);
             p[3].Value = SqliteRecords.Metadata(updated.Metadata);
             p[4].Value = updated.Version;
-            p[5].Value = updated.UpdatedAt.UtcTicks;
+            p[5].Value = now;
             command.ExecuteNonQuery();
+            MoveActivity(lease, updated.SessionId, head.ActivityTicks, activity);
 
             var delete = lease.Get(SqliteSql.DeleteParticipants);
             delete.Parameters[0].Value = updated.SessionId;
@@ -265,15 +270,13 @@ internal sealed class SqliteStore : ISessionStore
         WriteAsync("TrimMessages", (sessionId, keepLatest), static (lease, state) =>
         {
             var (sessionId, keepLatest) = state;
-            if (SelectCounters(lease, sessionId) is not { } counters || counters.Count <= keepLatest)
+            if (SelectHead(lease, sessionId) is not { } head || head.Count <= keepLatest)
             {
                 return 0L;
             }
 
-            var (lastSequence, count) = counters;
-
-            var removed = DeleteOldest(lease, sessionId, count - keepLatest);
-            UpdateCounters(lease, sessionId, lastSequence, count - removed);
+            var removed = DeleteOldest(lease, sessionId, head.Count - keepLatest);
+            UpdateCounters(lease, sessionId, head.LastSequence, head.Count - removed, head.ActivityTicks);
             return removed;
         }, cancellationToken);
 
@@ -301,6 +304,7 @@ internal sealed class SqliteStore : ISessionStore
             }
 
             InsertParticipants(lease, record.SessionId, record.Participants);
+            InsertActivity(lease, record.SessionId, record.UpdatedAt.UtcTicks);
             return true;
         }, cancellationToken);
     }
@@ -309,10 +313,9 @@ internal sealed class SqliteStore : ISessionStore
         WriteAsync("ImportMessages", (sessionId, messages), static (lease, state) =>
         {
             var (sessionId, messages) = state;
-            var (lastSequence, count) = SelectCounters(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
-            var last = lease.Get(SqliteSql.LastStoredSequence);
-            last.Parameters[0].Value = sessionId;
-            ImportChecks.EnsureAscending(messages, (long)last.ExecuteScalar()!);
+            var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
+            ImportChecks.EnsureAscending(messages, head.NewestSequence);
+            var lastSequence = head.LastSequence;
 
             var insert = lease.Get(SqliteSql.ImportMessage);
             var p = insert.Parameters;
@@ -330,11 +333,8 @@ internal sealed class SqliteStore : ISessionStore
                 lastSequence = Math.Max(lastSequence, message.Sequence);
             }
 
-            var update = lease.Get(SqliteSql.UpdateCounters);
-            update.Parameters[0].Value = sessionId;
-            update.Parameters[1].Value = lastSequence;
-            update.Parameters[2].Value = count + messages.Count;
-            update.ExecuteNonQuery();
+            // Imported rows carry no append time: the activity they would hide goes into the session row.
+            UpdateCounters(lease, sessionId, lastSequence, head.Count + messages.Count, head.ActivityTicks);
             return true;
         }, cancellationToken);
 
@@ -398,41 +398,31 @@ internal sealed class SqliteStore : ISessionStore
     }
 
     /// <summary>
-    /// Reserves sequences for the whole batch with one UPDATE … RETURNING, then inserts. Rolls back and returns
+    /// Inserts the batch after the session's newest sequence and moves its activity row. Rolls back and returns
     /// <see langword="null"/> at the first id that is stored already (or repeated in the batch).
     /// </summary>
+    /// <remarks>
+    /// The session row is not written: its counters and the newest message give the sequence and count (see
+    /// <see cref="SqliteSessionHead"/>), so a commit writes the message's pages and one activity page.
+    /// </remarks>
     private static IReadOnlyList<ChatMessage>? AppendAssumingNew(
         SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
     {
         var (sessionId, messages, maxMessages, clock) = state;
+        var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
         var now = clock.GetUtcNow();
-        var reserve = lease.Get(SqliteSql.ReserveSequences);
-        reserve.Parameters[0].Value = sessionId;
-        reserve.Parameters[1].Value = (long)messages.Count;
-        reserve.Parameters[2].Value = now.UtcTicks;
-        long lastSequence, count;
-        using (var reader = reserve.ExecuteReader())
-        {
-            if (!reader.Read())
-            {
-                throw SessionNotFoundException.ForSession(sessionId);
-            }
-
-            lastSequence = reader.GetInt64(0);
-            count = reader.GetInt64(1);
-        }
-
         var stored = new ChatMessage[messages.Count];
-        var insert = lease.Get(SqliteSql.InsertMessage);
-        var p = insert.Parameters;
-        p[0].Value = sessionId;
-        var first = lastSequence - messages.Count + 1;
+        var insert = lease.GetRaw(SqliteSql.InsertMessage);
+        insert.Bind(0, sessionId);
+        insert.Bind(8, now.UtcTicks);
+        var first = head.LastSequence + 1;
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
             var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
-            BindMessage(p, first + i, message, timestamp);
-            if (insert.ExecuteNonQuery() != 1)
+            BindMessage(insert, first + i, message, timestamp);
+            insert.Execute();
+            if (insert.Changes != 1)
             {
                 lease.RollbackQuietly();
                 return null;
@@ -441,11 +431,7 @@ internal sealed class SqliteStore : ISessionStore
             stored[i] = message with { Sequence = first + i, Timestamp = timestamp, Metadata = MetadataCopy.Of(message.Metadata) };
         }
 
-        if (maxMessages > 0 && count > maxMessages)
-        {
-            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages));
-        }
-
+        Appended(lease, sessionId, head, head.LastSequence + messages.Count, maxMessages, now);
         return stored;
     }
 
@@ -454,21 +440,22 @@ internal sealed class SqliteStore : ISessionStore
         SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
     {
         var (sessionId, messages, maxMessages, clock) = state;
-        var (lastSequence, count) = SelectCounters(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
+        var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
         var now = clock.GetUtcNow();
         var stored = new ChatMessage[messages.Count];
-        var insert = lease.Get(SqliteSql.InsertMessage);
-        var p = insert.Parameters;
-        p[0].Value = sessionId;
-        var next = lastSequence;
+        var insert = lease.GetRaw(SqliteSql.InsertMessage);
+        insert.Bind(0, sessionId);
+        insert.Bind(8, now.UtcTicks);
+        var next = head.LastSequence;
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
             var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
-            BindMessage(p, next + 1, message, timestamp);
+            BindMessage(insert, next + 1, message, timestamp);
 
             // The unique (session_id, id) key decides idempotency, also for an id repeated earlier in this batch.
-            if (insert.ExecuteNonQuery() == 1)
+            insert.Execute();
+            if (insert.Changes == 1)
             {
                 next++;
                 stored[i] = message with { Sequence = next, Timestamp = timestamp, Metadata = MetadataCopy.Of(message.Metadata) };
@@ -479,48 +466,98 @@ internal sealed class SqliteStore : ISessionStore
             }
         }
 
-        count += next - lastSequence;
-        if (maxMessages > 0 && count > maxMessages)
+        // Nothing new: the activity time stays and nothing needs trimming.
+        if (next != head.LastSequence)
         {
-            count -= DeleteOldest(lease, sessionId, count - maxMessages);
-        }
-
-        if (next != lastSequence)
-        {
-            var update = lease.Get(SqliteSql.UpdateCountersAndActivity);
-            update.Parameters[0].Value = sessionId;
-            update.Parameters[1].Value = next;
-            update.Parameters[2].Value = count;
-            update.Parameters[3].Value = now.UtcTicks;
-            update.ExecuteNonQuery();
-        }
-        else
-        {
-            // Nothing new: activity time stays; only a trim may have changed the count.
-            UpdateCounters(lease, sessionId, lastSequence, count);
+            Appended(lease, sessionId, head, next, maxMessages, now);
         }
 
         return stored;
     }
 
-    private static void BindMessage(SqliteParameterCollection p, long sequence, ChatMessage message, DateTimeOffset timestamp)
+    /// <summary>After inserting up to <paramref name="lastSequence"/>: moves the activity, and trims to the limit.</summary>
+    private static void Appended(
+        SqliteConnectionLease lease, string sessionId, SqliteSessionHead head, long lastSequence, int maxMessages, DateTimeOffset now)
     {
-        p[1].Value = sequence;
-        p[2].Value = message.Id;
-        p[3].Value = message.Sender;
-        p[4].Value = SqliteRecords.Nullable(message.Recipient);
-        p[5].Value = message.Content;
-        p[6].Value = timestamp.UtcTicks;
-        p[7].Value = SqliteRecords.Metadata(message.Metadata);
+        var activity = head.ActivityAfterAppend(now.UtcTicks);
+        MoveActivity(lease, sessionId, head.ActivityTicks, activity);
+        var count = head.Count + (lastSequence - head.LastSequence);
+        if (maxMessages > 0 && count > maxMessages)
+        {
+            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages), activity);
+        }
     }
 
-    private static void UpdateCounters(SqliteConnectionLease lease, string sessionId, long lastSequence, long count)
+    private static void BindMessage(SqliteRawCommand insert, long sequence, ChatMessage message, DateTimeOffset timestamp)
+    {
+        insert.Bind(1, sequence);
+        insert.Bind(2, message.Id);
+        insert.Bind(3, message.Sender);
+        insert.BindNullable(4, message.Recipient);
+        insert.Bind(5, message.Content);
+        insert.Bind(6, timestamp.UtcTicks);
+        insert.BindNullable(7, SqliteRecords.MetadataText(message.Metadata));
+    }
+
+    private static void UpdateCounters(SqliteConnectionLease lease, string sessionId, long lastSequence, long count, long activityTicks)
     {
         var update = lease.Get(SqliteSql.UpdateCounters);
         update.Parameters[0].Value = sessionId;
         update.Parameters[1].Value = lastSequence;
         update.Parameters[2].Value = count;
+        update.Parameters[3].Value = activityTicks;
         update.ExecuteNonQuery();
+    }
+
+    private static SqliteSessionHead? SelectHead(SqliteConnectionLease lease, string sessionId)
+    {
+        var command = lease.GetRaw(SqliteSql.SelectHead);
+        command.Bind(0, sessionId);
+        if (!command.ReadFirst())
+        {
+            return null;
+        }
+
+        var head = new SqliteSessionHead(
+            command.Int64(0), command.Int64(1), command.Int64(2), command.Int64(3), command.IsNull(4) ? null : command.Int64(4));
+        command.Reset();
+        return head;
+    }
+
+    private static void InsertActivity(SqliteConnectionLease lease, string sessionId, long activityTicks)
+    {
+        var command = lease.GetRaw(SqliteSql.InsertActivity);
+        command.Bind(0, sessionId);
+        command.Bind(1, activityTicks);
+        command.Execute();
+    }
+
+    /// <summary>Moves the session's activity row; the key comes from the session's own data, so it is found by one seek.</summary>
+    private static void MoveActivity(SqliteConnectionLease lease, string sessionId, long fromTicks, long toTicks)
+    {
+        if (fromTicks == toTicks)
+        {
+            return;
+        }
+
+        var command = lease.GetRaw(SqliteSql.MoveActivity);
+        command.Bind(0, sessionId);
+        command.Bind(1, fromTicks);
+        command.Bind(2, toTicks);
+        command.Execute();
+        if (command.Changes != 1)
+        {
+            // Not where the session's data says (a hand edit): replace whatever row the session has, so it lists once.
+            DeleteAllActivity(lease, sessionId);
+            InsertActivity(lease, sessionId, toTicks);
+        }
+    }
+
+    private static void DeleteAllActivity(SqliteConnectionLease lease, string sessionId)
+    {
+        var command = lease.Get(SqliteSql.DeleteActivityOfSession);
+        command.Parameters[0].Value = sessionId;
+        command.ExecuteNonQuery();
     }
 
     private static ChatSession? SelectSession(SqliteConnectionLease lease, string sessionId)
@@ -536,14 +573,6 @@ internal sealed class SqliteStore : ISessionStore
         var command = lease.Get(SqliteSql.SessionExists);
         command.Parameters[0].Value = sessionId;
         return command.ExecuteScalar() is not null;
-    }
-
-    private static (long LastSequence, long Count)? SelectCounters(SqliteConnectionLease lease, string sessionId)
-    {
-        var command = lease.Get(SqliteSql.SelectCounters);
-        command.Parameters[0].Value = sessionId;
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
     }
 
     private static ChatMessage SelectMessage(SqliteConnectionLease lease, string sessionId, string id)
@@ -587,6 +616,19 @@ internal sealed class SqliteStore : ISessionStore
 
     private static bool DeleteSession(SqliteConnectionLease lease, string sessionId)
     {
+        if (SelectHead(lease, sessionId) is not { } head)
+        {
+            return false;
+        }
+
+        var activity = lease.Get(SqliteSql.DeleteActivity);
+        activity.Parameters[0].Value = sessionId;
+        activity.Parameters[1].Value = head.ActivityTicks;
+        if (activity.ExecuteNonQuery() != 1)
+        {
+            DeleteAllActivity(lease, sessionId);
+        }
+
         // Its messages and participant rows go with it (ON DELETE CASCADE; foreign_keys is on for every connection).
         var command = lease.Get(SqliteSql.DeleteSession);
         command.Parameters[0].Value = sessionId;

@@ -113,7 +113,9 @@ public sealed class SqliteSchemaTests : IDisposable
         Pragma(DatabasePath, "user_version").Should().Be(SqliteSchema.CurrentVersion);
         Pragma(DatabasePath, "integrity_check").Should().Be("ok");
         Query(DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name")
-            .Should().Equal("ix_session_participants_participant", "ix_sessions_recency");
+            .Should().Equal("ix_session_participants_participant");
+        Query(DatabasePath, "SELECT session_id FROM session_activity ORDER BY updated_at DESC")
+            .Should().Equal(["planning", "'; DROP TABLE sessions; --"], "v3 gave every session its activity row, and the append moved it");
     }
 
     [Fact]
