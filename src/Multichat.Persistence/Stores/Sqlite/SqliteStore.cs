@@ -466,10 +466,14 @@ internal sealed class SqliteStore : ISessionStore
             }
         }
 
-        // Nothing new: the activity time stays and nothing needs trimming.
         if (next != head.LastSequence)
         {
             Appended(lease, sessionId, head, next, maxMessages, now);
+        }
+        else if (maxMessages > 0 && head.Count > maxMessages)
+        {
+            // Nothing new, so the activity stays; the limit may have been lowered since the last append.
+            UpdateCounters(lease, sessionId, head.LastSequence, head.Count - DeleteOldest(lease, sessionId, head.Count - maxMessages), head.ActivityTicks);
         }
 
         return stored;
