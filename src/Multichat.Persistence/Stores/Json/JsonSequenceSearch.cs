@@ -3,10 +3,12 @@ using Microsoft.Win32.SafeHandles;
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
-/// Finds where a sequence starts in a messages file by binary search over byte offsets (sequences ascend through the
-/// file), so neither readers nor writers keep anything per message to seek with: each step reads a small block in the
-/// middle of the range, skips to the next line start and reads that line's sequence; a short forward scan finishes.
-/// About 15 reads of a few KiB for a million messages, from the page cache when the file was read recently.
+/// Finds where a sequence starts in a messages file by searching over byte offsets (sequences ascend through the file),
+/// so neither readers nor writers keep anything per message to seek with: each step reads a small block inside the range,
+/// skips to the next line start and reads that line's sequence; a short forward scan finishes. Given the file's first
+/// and last sequences it interpolates (lines are of similar length), so two or three reads usually do; every third step
+/// halves the range instead, so lines of very uneven length cost at most about twice a binary search (~15 reads of a few
+/// KiB for a million messages), from the page cache when the file was read recently.
 /// </summary>
 internal static class JsonSequenceSearch
 {
@@ -17,31 +19,58 @@ internal static class JsonSequenceSearch
     /// <summary>
     /// The offset of the first line in [0, <paramref name="length"/>) whose sequence is at least <paramref name="sequence"/>,
     /// or <paramref name="length"/> when none is. Damaged lines are stepped over (they may land on either side).
+    /// <paramref name="firstSequence"/> and <paramref name="lastSequence"/>, the file's first and last, enable
+    /// interpolation (0 when unknown).
     /// </summary>
-    public static long OffsetOfFirstAtLeast(SafeFileHandle file, long length, long sequence)
+    public static long OffsetOfFirstAtLeast(SafeFileHandle file, long length, long sequence, long firstSequence = 0, long lastSequence = 0)
     {
         // Invariant: valid lines before lo have smaller sequences, valid lines from hi on have sequences at least the
-        // target; lo and hi are line starts (or the end).
+        // target; lo and hi are line starts (or the end). loSequence and hiSequence estimate the sequences there.
         long lo = 0, hi = length;
-        while (hi - lo > ScanBelow)
+        long loSequence = firstSequence, hiSequence = lastSequence + 1;
+        var interpolate = firstSequence > 0 && lastSequence >= firstSequence;
+        var movedLo = false;
+        var halve = false;
+        for (var step = 1; hi - lo > ScanBelow; step++)
         {
-            var probe = Probe(file, lo + ((hi - lo) / 2), hi);
-            if (probe.LineStart < 0)
+            long middle;
+            halve |= !interpolate || step % 3 == 0 || hiSequence <= loSequence;
+            if (halve)
             {
-                break; // one long line spans the middle: the scan from lo reads it once
+                middle = lo + ((hi - lo) / 2);
+            }
+            else
+            {
+                // Aim a little to the side not bracketed yet: the first step lands just below the target line, the next
+                // just above it, and the range left is small enough for the final scan.
+                var estimate = lo + (long)((double)(sequence - loSequence) / (hiSequence - loSequence) * (hi - lo));
+                middle = Math.Clamp(estimate + (movedLo ? ScanBelow / 4 : -ScanBelow / 4), lo + 1, hi - 1);
             }
 
+            var probe = Probe(file, middle, hi);
+            if (probe.LineStart < 0)
+            {
+                if (halve)
+                {
+                    break; // one long line spans the middle: the scan from lo reads it once
+                }
+
+                halve = true; // aimed into the last line of the range: halve it instead
+                continue;
+            }
+
+            halve = false;
             if (probe.Sequence == 0)
             {
                 hi = probe.LineStart; // only damaged lines from there to hi
             }
             else if (probe.Sequence < sequence)
             {
-                lo = probe.NextLine;
+                (lo, loSequence, movedLo) = (probe.NextLine, probe.Sequence + 1, true);
             }
             else
             {
-                hi = probe.Offset;
+                (hi, hiSequence, movedLo) = (probe.Offset, probe.Sequence, false);
             }
         }
 

@@ -43,8 +43,8 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     public string IdsPath { get; } = Path.Combine(folder, "ids.idx");
 
-    /// <summary>Whether this instance maps the session's id file (kept across leases, so the next append needs no new mapping).</summary>
-    public bool MapsIds => _ids is not null;
+    /// <summary>Whether the id file this instance maps has lines indexed since its last checkpoint (a hint: read without the lock).</summary>
+    public bool HasUnsyncedIds => _ids is { IsOpen: true } ids && ids.IndexedThrough > ids.SyncedThrough;
 
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
@@ -301,7 +301,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         // The record with its new floor and a new incarnation goes first: if the process dies before the file is replaced,
         // the floor already hides the trimmed lines and other processes re-read the file anyway.
-        var cut = JsonSequenceSearch.OffsetOfFirstAtLeast(Messages, Length, newFirst);
+        var cut = OffsetOf(newFirst);
         document.Incarnation = JsonStore.NewIncarnation();
         store.WriteDocument(SessionPath, document);
         var temp = MessagesPath + ".tmp";
@@ -381,7 +381,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         var sessionId = Document.SessionId;
         if (query.Order == MessageOrder.NewestFirst)
         {
-            var end = before > LastLineSequence ? Length : JsonSequenceSearch.OffsetOfFirstAtLeast(Messages, Length, before);
+            var end = before > LastLineSequence ? Length : OffsetOf(before);
             JsonLineScanner.Backward(Messages, 0, end, (line, offset) =>
             {
                 if (!JsonMessageLine.TryRead(line, sessionId, out var message))
@@ -405,7 +405,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         }
         else
         {
-            var start = floor <= FirstLineSequence ? 0 : JsonSequenceSearch.OffsetOfFirstAtLeast(Messages, Length, floor);
+            var start = floor <= FirstLineSequence ? 0 : OffsetOf(floor);
             JsonLineScanner.Forward(Messages, start, Length, (line, offset) =>
             {
                 if (!JsonMessageLine.TryRead(line, sessionId, out var message))
@@ -432,6 +432,10 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     }
 
     private SafeFileHandle Messages => _messages ??= File.OpenHandle(MessagesPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+
+    /// <summary>The offset of the first committed line whose sequence is at least <paramref name="sequence"/> (Length when none).</summary>
+    private long OffsetOf(long sequence) =>
+        JsonSequenceSearch.OffsetOfFirstAtLeast(Messages, Length, sequence, FirstLineSequence, LastLineSequence);
 
     private void ResetMessages()
     {
@@ -630,7 +634,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     private ChatMessage? ReadAt(JsonStore store, long sequence)
     {
-        var start = JsonSequenceSearch.OffsetOfFirstAtLeast(Messages, Length, sequence);
+        var start = OffsetOf(sequence);
         ChatMessage? found = null;
         JsonLineScanner.Forward(Messages, start, Length, (line, offset) =>
         {

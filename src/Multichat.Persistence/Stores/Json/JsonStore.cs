@@ -273,6 +273,11 @@ internal sealed class JsonStore : ISessionStore
             await state.Gate.WaitAsync().ConfigureAwait(false);
             try
             {
+                if (state.Lock is null && state.HasUnsyncedIds)
+                {
+                    LockForCheckpoint(state);
+                }
+
                 Release(state, final: true);
                 state.CloseFiles();
                 state.CloseIds(this);
@@ -472,6 +477,23 @@ internal sealed class JsonStore : ISessionStore
             Release(state, unmap: true);
             state.Forget();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes a free session lock at dispose, without waiting, so the id file this instance wrote to gets its checkpoint
+    /// (its lease usually ended idle, without one). Busy or gone: skipped, the checkpoint only shortens recovery after a power loss.
+    /// </summary>
+    private void LockForCheckpoint(JsonSessionState state)
+    {
+        try
+        {
+            state.Lock = new FileStream(state.LockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1);
+            state.Validate(this);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SessionPersistenceException)
+        {
+            state.Forget();
         }
     }
 
