@@ -135,8 +135,15 @@ public sealed class JsonStoreIdFileTests : IDisposable
         }
 
         ReadHeader(JsonIdFile.CapacityAt).Should().BeGreaterThan(capacity);
-        (await first.AddMessageAsync(Message("s-777"), Ct)).Sequence.Should().Be(779, "the first instance must use the grown table");
+        const int Reserved = JsonIdFile.HeaderSize - 8; // unused by the store: marks which file is at the path now
+        WriteHeader(Reserved, 4242);
+        (await first.AddMessageAsync(Message("s-777"), Ct)).Sequence.Should().Be(779);
         (await first.AddMessageAsync(Message("f-1"), Ct)).Sequence.Should().Be(1002);
+
+        // A stale mapping would still answer right (it catches up from the messages file, and its own growth would put
+        // it back at the path), but the first instance must have switched to the grown file.
+        ReadHeader(Reserved).Should().Be(4242, "the first instance must use the grown table, not keep indexing the old one");
+        ReadHeader(JsonIdFile.IndexedThroughAt).Should().Be(new FileInfo(_folder.MessagesOf(Session)).Length);
         (await second.AddMessageAsync(Message("f-1"), Ct)).Sequence.Should().Be(1002);
         (await second.AddMessageAsync(Message("f-0"), Ct)).Sequence.Should().Be(1);
         (await second.GetSessionAsync(Session, Ct))!.MessageCount.Should().Be(1002);
@@ -148,11 +155,12 @@ public sealed class JsonStoreIdFileTests : IDisposable
         await SeedAsync(400);
         var lines = await File.ReadAllLinesAsync(_folder.MessagesOf(Session), Ct);
 
-        // As if the machine lost power: a checkpoint after 100 lines, the header of another boot.
+        // As if the machine lost power after a checkpoint at line 100: of the pages written since, only the header (with
+        // IndexedThrough at the end) and the page holding the last line's slot reached the disk.
+        KeepOnlySlotsOf([.. Enumerable.Range(1, 100), 400]);
         WriteHeader(JsonIdFile.SyncedThroughAt, lines.Take(100).Sum(l => (long)l.Length + 1));
         WriteHeader(JsonIdFile.BootTimeAt, 1);
         WriteHeader(JsonIdFile.BootIdAt, 3);
-        WriteHeader(JsonIdFile.IndexedThroughAt, 12345);
 
         await using var store = SessionPersistence.Create(_folder.Options());
         await ShouldStoreNothingOnRetryAsync(store, 400);
@@ -259,6 +267,28 @@ public sealed class JsonStoreIdFileTests : IDisposable
 
         await using var file = new FileStream(_folder.MessagesOf(Session), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
         await file.WriteAsync(buffer.WrittenMemory, Ct);
+    }
+
+    /// <summary>Leaves in the table only the slots of m-{sequence} for the given sequences, each where a lookup finds it.</summary>
+    private void KeepOnlySlotsOf(int[] sequences)
+    {
+        var bytes = File.ReadAllBytes(IdsPath);
+        var slots = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(bytes.AsSpan(JsonIdFile.HeaderSize));
+        slots.Clear();
+        foreach (var sequence in sequences)
+        {
+            var fragment = (uint)(JsonSessionKey.HashOf($"m-{sequence}") >> 32);
+            fragment = fragment == 0 ? 1 : fragment;
+            var i = (int)(fragment & (uint)(slots.Length - 1));
+            while (slots[i] != 0)
+            {
+                i = (i + 1) & (slots.Length - 1);
+            }
+
+            slots[i] = ((ulong)fragment << 32) | (uint)sequence;
+        }
+
+        File.WriteAllBytes(IdsPath, bytes);
     }
 
     private long ReadHeader(int offset)
