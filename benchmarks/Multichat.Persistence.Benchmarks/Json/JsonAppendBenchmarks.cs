@@ -36,7 +36,7 @@ public class JsonAppendBenchmarks
         _root = JsonBenchmarkStore.NewRoot();
         _store = JsonBenchmarkStore.Open(_root, Durability);
         await JsonBenchmarkStore.FillAsync(_store, "s", History);
-        JsonBenchmarkStore.ReportMemory($"after {History} messages");
+        JsonBenchmarkStore.ReportMemory($"after {History} messages", _root);
 
         // The line the store writes for such a message, byte for byte.
         var buffer = new ArrayBufferWriter<byte>();
@@ -51,7 +51,7 @@ public class JsonAppendBenchmarks
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
-        JsonBenchmarkStore.ReportMemory($"after the appends at {History}");
+        JsonBenchmarkStore.ReportMemory($"after the appends at {History}", _root);
         _raw.Dispose();
         await _rawWriter.DisposeAsync();
         await _store.DisposeAsync();
