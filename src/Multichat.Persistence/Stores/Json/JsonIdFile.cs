@@ -171,8 +171,17 @@ internal sealed unsafe class JsonIdFile : IDisposable
     public void Add(ulong hash, long sequence)
     {
         EnsureRoom(1);
+        var packed = Pack(hash, sequence);
+        var added = Insert(_slots, _capacity - 1, packed);
+        if (added is null)
+        {
+            // No empty slot although the count says there is room: the file was damaged outside the store. The grown
+            // copy has room for every slot there is.
+            Grow();
+            added = Insert(_slots, _capacity - 1, packed);
+        }
 
-        if (Insert(_slots, _capacity - 1, Pack(hash, sequence)))
+        if (added == true)
         {
             Count++;
         }
@@ -187,7 +196,9 @@ internal sealed unsafe class JsonIdFile : IDisposable
         into.Clear();
         var fragment = Fragment(hash);
         var mask = _capacity - 1;
-        for (var i = fragment & mask; ; i = (i + 1) & mask)
+
+        // Bounded, so even a damaged table that has no empty slot cannot loop forever.
+        for (long i = fragment & mask, probes = 0; probes < _capacity; i = (i + 1) & mask, probes++)
         {
             var slot = _slots[i];
             if (slot == 0)
@@ -268,10 +279,11 @@ internal sealed unsafe class JsonIdFile : IDisposable
 
     private static ulong Pack(ulong hash, long sequence) => ((ulong)Fragment(hash) << 32) | (uint)sequence;
 
-    private static bool Insert(ulong* slots, long mask, ulong packed)
+    /// <summary>True when added, false when the slot was already there, null when the table has no empty slot.</summary>
+    private static bool? Insert(ulong* slots, long mask, ulong packed)
     {
         // The position comes from the stored fragment (hash bits already well mixed), so growing needs no original hash.
-        for (var i = (packed >> 32) & (ulong)mask; ; i = (i + 1) & (ulong)mask)
+        for (ulong i = (packed >> 32) & (ulong)mask, probes = 0; probes <= (ulong)mask; i = (i + 1) & (ulong)mask, probes++)
         {
             var slot = slots[i];
             if (slot == packed)
@@ -285,6 +297,8 @@ internal sealed unsafe class JsonIdFile : IDisposable
                 return true;
             }
         }
+
+        return null;
     }
 
     private static MemoryMappedViewAccessor MapNew(string path, long capacity, out byte* @base)
@@ -340,7 +354,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
         long count = 0;
         for (long i = 0; i < _capacity; i++)
         {
-            if (_slots[i] != 0 && Insert(slots, capacity - 1, _slots[i]))
+            if (_slots[i] != 0 && Insert(slots, capacity - 1, _slots[i]) == true)
             {
                 count++;
             }

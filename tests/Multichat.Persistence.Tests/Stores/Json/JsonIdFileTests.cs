@@ -117,6 +117,34 @@ public sealed class JsonIdFileTests : IDisposable
     }
 
     [Fact]
+    public void AddAndCandidates_TableFullOfJunkWhileItsCountSaysEmpty_TerminateAndStillFindTheNewId()
+    {
+        long capacity;
+        using (var ids = JsonIdFile.Create(PathOfIds, Incarnation, 0, replacing: null))
+        {
+            capacity = ids.Capacity;
+        }
+
+        var bytes = File.ReadAllBytes(PathOfIds);
+        for (var at = JsonIdFile.HeaderSize; at < bytes.Length; at += 8)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(at), 0xDEAD_0000_0000_0000UL | (uint)at);
+        }
+
+        File.WriteAllBytes(PathOfIds, bytes);
+        using var damaged = JsonIdFile.TryOpen(PathOfIds)!;
+        var found = new List<long>();
+
+        damaged.Candidates(JsonSessionKey.HashOf("m-1"), 1, found);
+        damaged.Add(JsonSessionKey.HashOf("m-1"), 1);
+        damaged.Candidates(JsonSessionKey.HashOf("m-1"), 1, found);
+
+        found.Should().Contain(1L);
+        damaged.Capacity.Should().BeGreaterThan(capacity);
+        damaged.Count.Should().Be(capacity + 1, "growth counts the slots there are");
+    }
+
+    [Fact]
     public void Checkpoint_RecordsSyncedThroughOnlyAfterTheFlush()
     {
         using var ids = JsonIdFile.Create(PathOfIds, Incarnation, 0, replacing: null);
