@@ -12,10 +12,6 @@ namespace Multichat.Persistence.Stores.Json;
 /// </summary>
 internal sealed class JsonSessionState(string key, string folder, int slot)
 {
-    // In Durability.Normal a lease's end checkpoints the id file only once this many bytes of lines are unsynced: each
-    // checkpoint costs two flushes to the disk, and all it buys is a shorter catch-up after a power loss.
-    private const long NormalCheckpointBytes = 16 * 1024 * 1024;
-
     private readonly List<ChatMessage> _fresh = [];
     private ArrayBufferWriter<byte> _buffer = new(4096);
     private Utf8JsonWriter? _writer;
@@ -148,10 +144,15 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     }
 
     /// <summary>
-    /// Called while the lock is still held, just before it is let go. Checkpoints the id file (see <see cref="JsonIdFile.Checkpoint"/>):
-    /// always with <see cref="Durability.Full"/>, or when <paramref name="final"/> (the store is disposed), and otherwise
-    /// when a lot is unsynced. <paramref name="unmap"/> also closes the id file's mapping.
+    /// Called while the lock is still held, just before it is let go. Checkpoints the id file (see <see cref="JsonIdFile.Checkpoint"/>)
+    /// with <see cref="Durability.Full"/>, and in any mode when <paramref name="final"/> (the store is disposed).
+    /// <paramref name="unmap"/> also closes the id file's mapping.
     /// </summary>
+    /// <remarks>
+    /// Not at a lease's end in <see cref="Durability.Normal"/>: there the checkpoint must first flush the lines, often many
+    /// megabytes, and the next append would wait for it (10-35 ms measured after a burst) — a stall that mode promises not
+    /// to have. All it would buy is a shorter catch-up after a power loss, which in that mode may lose appends anyway.
+    /// </remarks>
     public void EndLease(JsonStore store, bool final, bool unmap)
     {
         if (_ids is { IsOpen: true } ids && !ids.Superseded && Document is not null)
@@ -159,7 +160,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
             try
             {
                 var unsynced = ids.IndexedThrough - ids.SyncedThrough;
-                if (unsynced > 0 && (store.FlushToDisk || final || unsynced >= NormalCheckpointBytes))
+                if (unsynced > 0 && (store.FlushToDisk || final))
                 {
                     // Normal appends were never flushed: the lines go to the disk before the table that indexes them,
                     // so after a power loss the file is at least as long as SyncedThrough says.
