@@ -172,9 +172,10 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
                     ids.Checkpoint();
                 }
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // A checkpoint only shortens the catch-up after a power loss; the table itself is intact.
+                // A checkpoint only shortens the catch-up after a power loss; the table itself is intact. Swallowed
+                // here, because the caller must still let go of the lock.
             }
         }
 
