@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Stores.Json;
 
@@ -43,10 +45,37 @@ internal static class JsonBenchmarkStore
         }
     }
 
-    /// <summary>Prints managed heap and working set, so runs at different history sizes can be compared for growth.</summary>
-    public static void ReportMemory(string label)
+    /// <summary>
+    /// Prints what the process holds, so runs at different history sizes can be compared for growth: managed heap,
+    /// working set and, on Linux, resident anonymous memory (RssAnon: the process's own) and resident file-backed memory
+    /// (RssFile: mapped files — the runtime's libraries, and the sessions' ids.idx tables, which are OS page cache, shared
+    /// with other processes and reclaimable). With <paramref name="root"/>, also the size of the id files under it.
+    /// </summary>
+    public static void ReportMemory(string label, string? root = null)
     {
-        var heap = GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine($"// {label}: managed heap {heap / (1024 * 1024.0):F1} MiB, working set {Environment.WorkingSet / (1024 * 1024.0):F1} MiB");
+        // An aggressive collection also returns freed memory to the OS, so RssAnon shows what is still in use.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var report = new StringBuilder($"// {label}: managed heap {Mib(GC.GetTotalMemory(forceFullCollection: false))} MiB, working set {Mib(Environment.WorkingSet)} MiB");
+        if (OperatingSystem.IsLinux())
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("RssAnon:", StringComparison.Ordinal) || line.StartsWith("RssFile:", StringComparison.Ordinal))
+                {
+                    var kib = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                    report.Append(CultureInfo.InvariantCulture, $", {line[..line.IndexOf(':', StringComparison.Ordinal)]} {Mib(kib * 1024)} MiB");
+                }
+            }
+        }
+
+        if (root is not null && Directory.Exists(root))
+        {
+            var ids = Directory.EnumerateFiles(root, "ids.idx", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            report.Append(CultureInfo.InvariantCulture, $", ids.idx {Mib(ids)} MiB on disk");
+        }
+
+        Console.WriteLine(report.ToString());
     }
+
+    private static string Mib(long bytes) => (bytes / (1024 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture);
 }

@@ -12,22 +12,16 @@ namespace Multichat.Persistence.Stores.Json;
 /// </summary>
 internal sealed class JsonSessionState(string key, string folder, int slot)
 {
-    // One in every SparseEvery lines has its (sequence, offset) kept in memory: a page starting at any sequence seeks there
-    // and reads at most that many lines more.
-    private const int SparseEvery = 64;
-
     private readonly List<ChatMessage> _fresh = [];
-    private readonly List<long> _offsets = [];
     private ArrayBufferWriter<byte> _buffer = new(4096);
     private Utf8JsonWriter? _writer;
     private string? _incarnation;
     private SafeFileHandle? _messages;
 
-    // The idempotency index: id hash → sequence, built on first need by one pass over the file; null until then.
-    private JsonIdIndex? _ids;
+    // The idempotency index (ids.idx), mapped on the first append and kept across leases; checked once per lease.
+    private JsonIdFile? _ids;
+    private bool _idsChecked;
     private readonly List<long> _candidates = [];
-    private List<(long Sequence, long Offset)>? _sparse;
-    private long _indexedLines;
 
     public string Key { get; } = key;
 
@@ -42,6 +36,11 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     public string LockPath { get; } = Path.Combine(folder, ".lock");
 
     public string WantPath { get; } = Path.Combine(folder, ".want");
+
+    public string IdsPath { get; } = Path.Combine(folder, "ids.idx");
+
+    /// <summary>Whether the id file this instance maps has lines indexed since its last checkpoint (a hint: read without the lock).</summary>
+    public bool HasUnsyncedIds => _ids is { IsOpen: true } ids && ids.IndexedThrough > ids.SyncedThrough;
 
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
@@ -100,6 +99,8 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     /// <summary>Catches up with the folder after taking the lock: re-reads the record, the file's new lines, and repairs a torn tail.</summary>
     public void Validate(JsonStore store)
     {
+        // Another process may have replaced, grown or rebuilt the id file since our last lease.
+        _idsChecked = false;
         Document = store.ReadDocument(SessionPath);
         if (Document is null)
         {
@@ -116,8 +117,10 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         var length = RandomAccess.GetLength(Messages);
         if (length < Length)
         {
-            // Shorter than what we knew committed: replaced behind our back without a new incarnation. Start over.
+            // Shorter than what we knew committed: replaced behind our back without a new incarnation. Start over, and
+            // open the id file again so it is verified against the new file before it is trusted.
             ResetMessages();
+            CloseIds(store);
             _incarnation = Document.Incarnation;
         }
 
@@ -140,12 +143,68 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         _messages = null;
     }
 
+    /// <summary>
+    /// Called while the lock is still held, just before it is let go. Checkpoints the id file (see <see cref="JsonIdFile.Checkpoint"/>)
+    /// with <see cref="Durability.Full"/>, and in any mode when <paramref name="final"/> (the store is disposed).
+    /// <paramref name="unmap"/> also closes the id file's mapping.
+    /// </summary>
+    /// <remarks>
+    /// Not at a lease's end in <see cref="Durability.Normal"/>: there the checkpoint must first flush the lines, often many
+    /// megabytes, and the next append would wait for it (10-35 ms measured after a burst) — a stall that mode promises not
+    /// to have. All it would buy is a shorter catch-up after a power loss, which in that mode may lose appends anyway.
+    /// </remarks>
+    public void EndLease(JsonStore store, bool final, bool unmap)
+    {
+        if (_ids is { IsOpen: true } ids && !ids.Superseded && Document is not null)
+        {
+            try
+            {
+                var unsynced = ids.IndexedThrough - ids.SyncedThrough;
+                if (unsynced > 0 && (store.FlushToDisk || final))
+                {
+                    // Normal appends were never flushed: the lines go to the disk before the table that indexes them,
+                    // so after a power loss the file is at least as long as SyncedThrough says.
+                    if (!store.FlushToDisk)
+                    {
+                        RandomAccess.FlushToDisk(Messages);
+                    }
+
+                    ids.Checkpoint();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A checkpoint only shortens the catch-up after a power loss; the table itself is intact. Swallowed
+                // here, because the caller must still let go of the lock.
+            }
+        }
+
+        if (unmap)
+        {
+            CloseIds(store);
+        }
+
+        CloseFiles();
+    }
+
+    public void CloseIds(JsonStore store)
+    {
+        if (_ids is not null)
+        {
+            _ids.Dispose();
+            _ids = null;
+            store.CountMappedIds(-1);
+        }
+
+        _idsChecked = false;
+    }
+
     public IReadOnlyList<ChatMessage> Append(JsonStore store, IReadOnlyList<ChatMessage> messages, DateTimeOffset now)
     {
-        EnsureIndex(store);
+        var ids = Ids(store);
         var next = LastSequence;
         var first = next + 1;
-        var stored = BatchSequencer.Assign(messages, ref next, now, (State: this, Store: store), static (s, id) => s.State.FindStored(s.Store, id));
+        var stored = BatchSequencer.Assign(messages, ref next, now, (State: this, Store: store, Ids: ids), static (s, id) => s.State.FindStored(s.Store, s.Ids, id));
 
         if (next >= first)
         {
@@ -244,8 +303,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         // The record with its new floor and a new incarnation goes first: if the process dies before the file is replaced,
         // the floor already hides the trimmed lines and other processes re-read the file anyway.
-        EnsureIndex(store, ids: false);
-        var cut = OffsetOfFirstAtLeast(newFirst);
+        var cut = OffsetOf(newFirst);
         document.Incarnation = JsonStore.NewIncarnation();
         store.WriteDocument(SessionPath, document);
         var temp = MessagesPath + ".tmp";
@@ -271,18 +329,25 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         CloseFiles();
         File.Move(temp, MessagesPath, overwrite: true);
+
+        // The id file indexes the old incarnation: drop it now (it may be far bigger than what is left); the next append
+        // builds one for the new file from its kept lines.
+        CloseIds(store);
+        File.Delete(IdsPath);
         ResetMessages();
         _incarnation = document.Incarnation;
         Validate(store);
         return count - keep;
     }
 
-    /// <summary>Deletes the record first (the session is gone from then on), then the messages; the folder and its lock stay.</summary>
-    public void Delete()
+    /// <summary>Deletes the record first (the session is gone from then on), then the messages and their id file; the folder and its lock stay.</summary>
+    public void Delete(JsonStore store)
     {
         File.Delete(SessionPath);
         CloseFiles();
         File.Delete(MessagesPath);
+        CloseIds(store);
+        File.Delete(IdsPath);
         Forget();
     }
 
@@ -291,6 +356,8 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     {
         CloseFiles();
         File.Delete(MessagesPath);
+        CloseIds(store);
+        File.Delete(IdsPath);
         ResetMessages();
         store.WriteDocument(SessionPath, document);
         Document = document;
@@ -316,7 +383,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         var sessionId = Document.SessionId;
         if (query.Order == MessageOrder.NewestFirst)
         {
-            var end = before > LastLineSequence ? Length : Seek(store, before);
+            var end = before > LastLineSequence ? Length : OffsetOf(before);
             JsonLineScanner.Backward(Messages, 0, end, (line, offset) =>
             {
                 if (!JsonMessageLine.TryRead(line, sessionId, out var message))
@@ -340,7 +407,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         }
         else
         {
-            var start = floor <= FirstLineSequence ? 0 : Seek(store, floor);
+            var start = floor <= FirstLineSequence ? 0 : OffsetOf(floor);
             JsonLineScanner.Forward(Messages, start, Length, (line, offset) =>
             {
                 if (!JsonMessageLine.TryRead(line, sessionId, out var message))
@@ -368,11 +435,9 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     private SafeFileHandle Messages => _messages ??= File.OpenHandle(MessagesPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
 
-    private long Seek(JsonStore store, long sequence)
-    {
-        EnsureIndex(store, ids: false);
-        return OffsetOfFirstAtLeast(sequence);
-    }
+    /// <summary>The offset of the first committed line whose sequence is at least <paramref name="sequence"/> (Length when none).</summary>
+    private long OffsetOf(long sequence) =>
+        JsonSequenceSearch.OffsetOfFirstAtLeast(Messages, Length, sequence, FirstLineSequence, LastLineSequence);
 
     private void ResetMessages()
     {
@@ -382,59 +447,26 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         FirstLineSequence = 0;
         LastLineSequence = 0;
         LastAt = null;
-        _ids = null;
-        _sparse = null;
-        _indexedLines = 0;
+
+        // The mapping stays (it is checked against the new state before its next use), but not its check.
+        _idsChecked = false;
     }
 
     private void CatchUp(JsonStore store, long length)
     {
-        if (_sparse is not null)
+        var tail = JsonMessagesFile.FindTail(Messages, Length, length);
+        if (tail.LastSequence > 0)
         {
-            // Index every new committed line; lines of an unfinished batch wait for its last line.
-            var pending = new List<(long Sequence, string Id, long Offset)>();
-            var committed = Length;
-            JsonLineScanner.Forward(Messages, Length, length, (line, offset) =>
-            {
-                if (!JsonMessageLine.TryReadHeader(line, out var sequence, out var id, out var at, out var more))
-                {
-                    store.ReportDamaged(offset, line.Length);
-                    return true;
-                }
-
-                pending.Add((sequence, id!, offset));
-                if (!more)
-                {
-                    foreach (var (s, i, o) in pending)
-                    {
-                        IndexLine(s, i, o);
-                    }
-
-                    pending.Clear();
-                    committed = offset + line.Length + 1;
-                    LastAt = at;
-                }
-
-                return true;
-            });
-            Repair(store, committed, length);
+            LastLineSequence = tail.LastSequence;
+            LastAt = tail.LastAt;
         }
-        else
+
+        if (FirstLineSequence == 0)
         {
-            var tail = JsonMessagesFile.FindTail(Messages, Length, length);
-            if (tail.LastSequence > 0)
-            {
-                LastLineSequence = tail.LastSequence;
-                LastAt = tail.LastAt;
-            }
-
-            if (FirstLineSequence == 0)
-            {
-                FirstLineSequence = JsonMessagesFile.FirstSequence(Messages, 0, tail.CommittedEnd);
-            }
-
-            Repair(store, tail.CommittedEnd, length);
+            FirstLineSequence = JsonMessagesFile.FirstSequence(Messages, 0, tail.CommittedEnd);
         }
+
+        Repair(store, tail.CommittedEnd, length);
     }
 
     private void Repair(JsonStore store, long committed, long length)
@@ -449,66 +481,148 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     }
 
     /// <summary>
-    /// Builds the sparse offset index, and with <paramref name="ids"/> the idempotency index, by one pass over the file.
-    /// Readers only need the first, so a process that only pages through history never holds an id per message.
+    /// The session's id file, checked once per lease and caught up with every committed line. The table is derived data:
+    /// whatever does not check out is replaced by an empty table and rebuilt from the messages file by one forward pass.
     /// </summary>
-    private void EnsureIndex(JsonStore store, bool ids = true)
+    private JsonIdFile Ids(JsonStore store)
     {
-        if (_sparse is not null && (_ids is not null || !ids))
+        if (!_idsChecked || _ids is not { IsOpen: true })
         {
-            return;
+            OpenIds(store);
+            _idsChecked = true;
         }
 
-        _ids = ids ? new JsonIdIndex() : null;
-        _sparse = [];
-        _indexedLines = 0;
-        var known = Length;
-        var lastAt = LastAt;
-        Length = 0;
-        FirstLineSequence = 0;
-        LastLineSequence = 0;
-        JsonLineScanner.Forward(Messages, 0, known, (line, offset) =>
+        var ids = _ids!;
+        if (ids.IndexedThrough < Length)
+        {
+            // A writer died between its lines and their slots, or wrote without the table (an import): index the
+            // missing lines. Slots already present are left alone, so indexing a line twice is harmless.
+            CatchUpIds(store, ids);
+        }
+
+        return ids;
+    }
+
+    private void OpenIds(JsonStore store)
+    {
+        var incarnation = JsonIdFile.HashIncarnation(Document!.Incarnation);
+        if (_ids is { } mapped && (!mapped.IsOpen || mapped.Superseded || !Describes(mapped, incarnation)))
+        {
+            // Replaced by another process (grown or rebuilt), or no longer matching the file: look at the path again.
+            CloseIds(store);
+        }
+
+        if (_ids is null)
+        {
+            var opened = JsonIdFile.TryOpen(IdsPath);
+            if (opened is not null)
+            {
+                store.CountMappedIds(1);
+                _ids = opened;
+                if (opened.Superseded)
+                {
+                    // A writer died between marking this file superseded and renaming its replacement over it: nothing
+                    // was written to it after the mark, so its table is whole.
+                    opened.Reinstate();
+                }
+
+                // After a reboot only the checkpointed part is certain (IndexedThrough goes back to SyncedThrough).
+                opened.DropUnsyncedIfRebooted();
+                if (!Describes(opened, incarnation) || !LastIndexedLineIsIn(opened))
+                {
+                    Rebuild(store, incarnation);
+                }
+            }
+            else
+            {
+                Rebuild(store, incarnation);
+            }
+        }
+    }
+
+    /// <summary>Whether a table indexes this incarnation of the messages file, up to a point within its committed part.</summary>
+    private bool Describes(JsonIdFile ids, ulong incarnation) => ids.Incarnation == incarnation && ids.IndexedThrough <= Length;
+
+    /// <summary>
+    /// Checks, with one small read, that the table's IndexedThrough ends a line whose id the table proposes: a table that
+    /// describes another file of the same length (one copied or restored by hand) is caught before it is trusted.
+    /// </summary>
+    private bool LastIndexedLineIsIn(JsonIdFile ids)
+    {
+        var through = ids.IndexedThrough;
+        if (through == 0)
+        {
+            return true;
+        }
+
+        var ok = false;
+        Span<byte> last = stackalloc byte[1];
+        if (RandomAccess.Read(Messages, last, through - 1) != 1 || last[0] != (byte)'\n')
+        {
+            return false;
+        }
+
+        JsonLineScanner.Backward(Messages, Math.Max(0, through - (64 * 1024)), through, (line, offset) =>
         {
             if (!JsonMessageLine.TryReadHeader(line, out var sequence, out var id, out _, out _))
             {
-                store.ReportDamaged(offset, line.Length);
-                return true;
+                ok = true; // a damaged line has no slot to look for
+                return false;
             }
 
-            IndexLine(sequence, id!, offset);
+            ids.Candidates(JsonSessionKey.HashOf(id!), LastLineSequence, _candidates);
+            ok = _candidates.Contains(sequence);
+            return false;
+        }, 4096);
+        return ok;
+    }
+
+    /// <summary>Replaces the id file with an empty table for this incarnation; the caller's catch-up fills it from the messages file.</summary>
+    private void Rebuild(JsonStore store, ulong incarnation)
+    {
+        var old = _ids;
+        _ids = null;
+        if (old is not null)
+        {
+            store.CountMappedIds(-1); // closed by Create, which marks it superseded first
+        }
+
+        var lines = LastLineSequence > 0 ? LastLineSequence - FirstLineSequence + 1 : 0;
+        try
+        {
+            _ids = JsonIdFile.Create(IdsPath, incarnation, lines, old);
+            store.CountMappedIds(1);
+        }
+        finally
+        {
+            // Create closes the old mapping once it is superseded; when it failed before that, close it here.
+            old?.Dispose();
+        }
+    }
+
+    private void CatchUpIds(JsonStore store, JsonIdFile ids)
+    {
+        // Memory stays bounded by the scan's block, whatever the file's size.
+        JsonLineScanner.Forward(Messages, ids.IndexedThrough, Length, (line, offset) =>
+        {
+            if (JsonMessageLine.TryReadHeader(line, out var sequence, out var id, out _, out _))
+            {
+                ids.Add(JsonSessionKey.HashOf(id!), sequence);
+            }
+            else
+            {
+                store.ReportDamaged(offset, line.Length);
+            }
+
+            ids.IndexedThrough = offset + line.Length + 1;
             return true;
         }, 256 * 1024);
-        Length = known;
-        LastAt = lastAt;
     }
 
-    private void IndexLine(long sequence, string id, long offset)
-    {
-        if (_sparse is null)
-        {
-            return;
-        }
-
-        if (_indexedLines++ % SparseEvery == 0)
-        {
-            _sparse.Add((sequence, offset));
-        }
-
-        // A trimmed id written again leaves a stale entry beside the new one; lookups skip it, compaction drops it.
-        _ids?.Add(JsonSessionKey.HashOf(id), sequence);
-
-        if (FirstLineSequence == 0)
-        {
-            FirstLineSequence = sequence;
-        }
-
-        LastLineSequence = sequence;
-    }
-
-    private ChatMessage? FindStored(JsonStore store, string id)
+    private ChatMessage? FindStored(JsonStore store, JsonIdFile ids, string id)
     {
         var floor = Document!.FirstSequence;
-        _ids!.Candidates(JsonSessionKey.HashOf(id), LastLineSequence, _candidates);
+        ids.Candidates(JsonSessionKey.HashOf(id), LastLineSequence, _candidates);
         foreach (var sequence in _candidates)
         {
             if (sequence >= floor && ReadAt(store, sequence) is { } stored && string.Equals(stored.Id, id, StringComparison.Ordinal))
@@ -522,7 +636,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     private ChatMessage? ReadAt(JsonStore store, long sequence)
     {
-        var start = OffsetOfFirstAtLeast(sequence);
+        var start = OffsetOf(sequence);
         ChatMessage? found = null;
         JsonLineScanner.Forward(Messages, start, Length, (line, offset) =>
         {
@@ -540,51 +654,20 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         return found;
     }
 
-    /// <summary>The offset of the first line whose sequence is at least <paramref name="sequence"/> (Length when none).</summary>
-    private long OffsetOfFirstAtLeast(long sequence)
-    {
-        var sparse = _sparse!;
-        int lo = 0, hi = sparse.Count - 1, best = -1;
-        while (lo <= hi)
-        {
-            var mid = lo + ((hi - lo) >> 1);
-            if (sparse[mid].Sequence <= sequence)
-            {
-                best = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        var start = best < 0 ? 0 : sparse[best].Offset;
-        var found = Length;
-        JsonLineScanner.Forward(Messages, start, Length, (line, offset) =>
-        {
-            if (JsonMessageLine.TryReadHeader(line, out var s, out _, out _, out _) && s >= sequence)
-            {
-                found = offset;
-                return false;
-            }
-
-            return true;
-        }, 32 * 1024);
-        return found;
-    }
-
     private void WriteLines(JsonStore store, List<ChatMessage> lines, DateTimeOffset? at)
     {
         _buffer.ResetWrittenCount();
         _writer ??= new Utf8JsonWriter(_buffer, JsonMessageLine.WriterOptions);
-        _offsets.Clear();
         for (var i = 0; i < lines.Count; i++)
         {
-            _offsets.Add(Length + _buffer.WrittenCount);
             JsonMessageLine.Write(_writer, _buffer, lines[i], at, more: i < lines.Count - 1);
         }
 
+        // The lines first, then their slots, then IndexedThrough: a writer killed in between leaves IndexedThrough behind
+        // the file, and the next lock holder indexes the lines it missed. An import writes without the table when this
+        // lease has not opened it; the next append catches up the same way.
+        var ids = _idsChecked && _ids is { IsOpen: true } open && open.IndexedThrough == Length ? open : null;
+        ids?.EnsureRoom(lines.Count);
         RandomAccess.Write(Messages, _buffer.WrittenSpan, Length);
         if (store.FlushToDisk)
         {
@@ -593,22 +676,21 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         for (var i = 0; i < lines.Count; i++)
         {
-            if (_sparse is not null)
+            ids?.Add(JsonSessionKey.HashOf(lines[i].Id), lines[i].Sequence);
+            if (FirstLineSequence == 0)
             {
-                IndexLine(lines[i].Sequence, lines[i].Id, _offsets[i]);
+                FirstLineSequence = lines[i].Sequence;
             }
-            else
-            {
-                if (FirstLineSequence == 0)
-                {
-                    FirstLineSequence = lines[i].Sequence;
-                }
 
-                LastLineSequence = lines[i].Sequence;
-            }
+            LastLineSequence = lines[i].Sequence;
         }
 
         Length += _buffer.WrittenCount;
+        if (ids is not null)
+        {
+            ids.IndexedThrough = Length;
+        }
+
         LastAt = at;
         if (_buffer.Capacity > 1024 * 1024)
         {
@@ -616,5 +698,4 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
             _buffer = new ArrayBufferWriter<byte>(4096);
         }
     }
-
 }

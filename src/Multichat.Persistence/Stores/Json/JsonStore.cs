@@ -22,6 +22,11 @@ internal sealed class JsonStore : ISessionStore
     private static readonly long Courtesy = Stopwatch.Frequency * 3 / 1000;
     private static readonly long Restamp = Stopwatch.Frequency * 10 / 1000;
 
+    // Id files stay mapped across leases, so the next append to a session needs no new mapping. Past this many, an idle
+    // session's mapping is closed when its lease ends: a process writing to 100,000 sessions must not hold 100,000
+    // mappings (Linux allows about 65,000 per process).
+    private const int MaxMappedIds = 256;
+
     private static readonly JsonStoreJsonContext Json = new(new JsonSerializerOptions
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -40,6 +45,7 @@ internal sealed class JsonStore : ISessionStore
     private readonly JsonActivityBoard _board;
     private readonly JsonCatalog _catalog;
     private long _damaged;
+    private int _mappedIds;
     private int _disposed;
 
     public JsonStore(string root, Durability durability, TimeProvider clock, ILoggerFactory loggerFactory, TimeSpan? lockTimeout = null)
@@ -128,7 +134,7 @@ internal sealed class JsonStore : ISessionStore
                 return false;
             }
 
-            state.Delete();
+            state.Delete(store);
             store._board.Stamp(0, held: false);
             return true;
         }, static _ => false, cancellationToken);
@@ -267,8 +273,14 @@ internal sealed class JsonStore : ISessionStore
             await state.Gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                Release(state);
+                if (state.Lock is null && state.HasUnsyncedIds)
+                {
+                    LockForCheckpoint(state);
+                }
+
+                Release(state, final: true);
                 state.CloseFiles();
+                state.CloseIds(this);
             }
             finally
             {
@@ -330,6 +342,8 @@ internal sealed class JsonStore : ISessionStore
     }
 
     internal void ReportTornTail(long bytes) => JsonStoreLog.TornTailRepaired(_logger, bytes);
+
+    internal void CountMappedIds(int delta) => Interlocked.Add(ref _mappedIds, delta);
 
     private ChatSession[] Sessions()
     {
@@ -393,7 +407,7 @@ internal sealed class JsonStore : ISessionStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // What we cached may no longer match the files: let go of the lock and read everything again next time.
-            Release(state);
+            Release(state, unmap: true);
             state.Forget();
             throw new StoreUnavailableException(
                 $"The Json store at '{_root}' could not read or write a session's files: {ex.Message}", ex);
@@ -460,9 +474,26 @@ internal sealed class JsonStore : ISessionStore
         }
         catch
         {
-            Release(state);
+            Release(state, unmap: true);
             state.Forget();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes a free session lock at dispose, without waiting, so the id file this instance wrote to gets its checkpoint
+    /// (its lease usually ended idle, without one). Busy or gone: skipped, the checkpoint only shortens recovery after a power loss.
+    /// </summary>
+    private void LockForCheckpoint(JsonSessionState state)
+    {
+        try
+        {
+            state.Lock = new FileStream(state.LockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1);
+            state.Validate(this);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SessionPersistenceException)
+        {
+            state.Forget();
         }
     }
 
@@ -480,15 +511,19 @@ internal sealed class JsonStore : ISessionStore
         }
     }
 
-    /// <summary>Lets go of a session's lock; the caller holds the session's gate.</summary>
-    private void Release(JsonSessionState state)
+    /// <summary>
+    /// Lets go of a session's lock; the caller holds the session's gate. <paramref name="final"/>: the store is being
+    /// disposed; <paramref name="unmap"/>: also close the session's id file mapping.
+    /// </summary>
+    private void Release(JsonSessionState state, bool final = false, bool unmap = false)
     {
         if (state.Lock is null)
         {
             return;
         }
 
-        state.CloseFiles();
+        // Windows cannot rename a grown id file over one another process still maps, so there only the holder maps it.
+        state.EndLease(this, final, unmap || OperatingSystem.IsWindows());
         state.Want?.Dispose();
         state.Want = null;
         try
@@ -529,7 +564,7 @@ internal sealed class JsonStore : ISessionStore
                 var now = Stopwatch.GetTimestamp();
                 if (now - state.LastUsed >= IdleRelease || Volatile.Read(ref _disposed) != 0)
                 {
-                    Release(state);
+                    Release(state, unmap: Volatile.Read(ref _mappedIds) > MaxMappedIds);
                 }
                 else if (now - state.AcquiredAt >= MinSlice && state.Want is { } want && want.Length > 0)
                 {

@@ -45,7 +45,11 @@ public sealed class JsonStoreProcessTests : IDisposable
                 stored.Should().ContainKey(id).WhoseValue.Should().Be(sequence, "acknowledged message {0} must survive the kill of round {1}", id, round);
             }
 
-            (await store.GetSessionAsync("crash", Ct))!.MessageCount.Should().Be(all.Count);
+            // Every acknowledged id is still idempotent, whatever the kill left in ids.idx: a retry returns the original.
+            await ShouldStoreNothingOnRetryAsync(store, "crash", acknowledged);
+            var session = (await store.GetSessionAsync("crash", Ct))!;
+            session.MessageCount.Should().Be(all.Count, "retrying acknowledged ids after the kill of round {0} stores nothing", round);
+            session.LastSequence.Should().Be(all[^1].Sequence);
         }
 
         await using var reopened = SessionPersistence.Create(_folder.Options());
@@ -77,6 +81,7 @@ public sealed class JsonStoreProcessTests : IDisposable
                 worker.Acknowledged.Should().AllSatisfy(ack => stored[ack.Id].Should().Be(ack.Sequence));
             }
 
+            await ShouldStoreNothingOnRetryAsync(store, "shared", stored);
             (await store.GetSessionAsync("shared", Ct))!.MessageCount.Should().Be(4000);
         }
         finally
@@ -111,6 +116,15 @@ public sealed class JsonStoreProcessTests : IDisposable
     {
         await using var store = SessionPersistence.Create(_folder.Options());
         await store.CreateSessionAsync(sessionId, ["a"], cancellationToken: Ct);
+    }
+
+    private static async Task ShouldStoreNothingOnRetryAsync(SessionPersistence store, string sessionId, IReadOnlyDictionary<string, long> acknowledged)
+    {
+        foreach (var chunk in acknowledged.Chunk(500))
+        {
+            var again = await store.AddMessagesAsync(sessionId, chunk.Select(a => Message(sessionId, a.Key)).ToArray(), Ct);
+            again.Select(m => m.Sequence).Should().Equal(chunk.Select(a => a.Value));
+        }
     }
 
     private static async Task WaitForAcknowledgedAsync(TestWorkerProcess worker, int count)
