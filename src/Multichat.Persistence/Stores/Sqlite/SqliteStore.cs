@@ -412,23 +412,14 @@ internal sealed class SqliteStore : ISessionStore
         var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
         var now = clock.GetUtcNow();
         var stored = new ChatMessage[messages.Count];
-        var insert = lease.GetRaw(SqliteSql.InsertMessage);
-        insert.Bind(0, sessionId);
-        insert.Bind(8, now.UtcTicks);
-        var first = head.LastSequence + 1;
+        var insert = PrepareInsert(lease, sessionId, now);
         for (var i = 0; i < messages.Count; i++)
         {
-            var message = messages[i];
-            var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
-            BindMessage(insert, first + i, message, timestamp);
-            insert.Execute();
-            if (insert.Changes != 1)
+            if (!TryInsert(insert, head.LastSequence + 1 + i, messages[i], now, out stored[i]))
             {
                 lease.RollbackQuietly();
                 return null;
             }
-
-            stored[i] = message with { Sequence = first + i, Timestamp = timestamp, Metadata = MetadataCopy.Of(message.Metadata) };
         }
 
         Appended(lease, sessionId, head, head.LastSequence + messages.Count, maxMessages, now);
@@ -443,26 +434,18 @@ internal sealed class SqliteStore : ISessionStore
         var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
         var now = clock.GetUtcNow();
         var stored = new ChatMessage[messages.Count];
-        var insert = lease.GetRaw(SqliteSql.InsertMessage);
-        insert.Bind(0, sessionId);
-        insert.Bind(8, now.UtcTicks);
+        var insert = PrepareInsert(lease, sessionId, now);
         var next = head.LastSequence;
         for (var i = 0; i < messages.Count; i++)
         {
-            var message = messages[i];
-            var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
-            BindMessage(insert, next + 1, message, timestamp);
-
             // The unique (session_id, id) key decides idempotency, also for an id repeated earlier in this batch.
-            insert.Execute();
-            if (insert.Changes == 1)
+            if (TryInsert(insert, next + 1, messages[i], now, out stored[i]))
             {
                 next++;
-                stored[i] = message with { Sequence = next, Timestamp = timestamp, Metadata = MetadataCopy.Of(message.Metadata) };
             }
             else
             {
-                stored[i] = SelectMessage(lease, sessionId, message.Id);
+                stored[i] = SelectMessage(lease, sessionId, messages[i].Id);
             }
         }
 
@@ -470,10 +453,10 @@ internal sealed class SqliteStore : ISessionStore
         {
             Appended(lease, sessionId, head, next, maxMessages, now);
         }
-        else if (maxMessages > 0 && head.Count > maxMessages)
+        else
         {
             // Nothing new, so the activity stays; the limit may have been lowered since the last append.
-            UpdateCounters(lease, sessionId, head.LastSequence, head.Count - DeleteOldest(lease, sessionId, head.Count - maxMessages), head.ActivityTicks);
+            TrimToLimit(lease, sessionId, head.LastSequence, head.Count, maxMessages, head.ActivityTicks);
         }
 
         return stored;
@@ -485,15 +468,31 @@ internal sealed class SqliteStore : ISessionStore
     {
         var activity = head.ActivityAfterAppend(now.UtcTicks);
         MoveActivity(lease, sessionId, head.ActivityTicks, activity);
-        var count = head.Count + (lastSequence - head.LastSequence);
+        TrimToLimit(lease, sessionId, lastSequence, head.Count + (lastSequence - head.LastSequence), maxMessages, activity);
+    }
+
+    /// <summary>With a limit set and exceeded, deletes the oldest messages and writes the counters with the activity folded in.</summary>
+    private static void TrimToLimit(SqliteConnectionLease lease, string sessionId, long lastSequence, long count, int maxMessages, long activityTicks)
+    {
         if (maxMessages > 0 && count > maxMessages)
         {
-            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages), activity);
+            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages), activityTicks);
         }
     }
 
-    private static void BindMessage(SqliteRawCommand insert, long sequence, ChatMessage message, DateTimeOffset timestamp)
+    /// <summary>The insert statement with what every message of one append shares: the session and the append time.</summary>
+    private static SqliteRawCommand PrepareInsert(SqliteConnectionLease lease, string sessionId, DateTimeOffset now)
     {
+        var insert = lease.GetRaw(SqliteSql.InsertMessage);
+        insert.Bind(0, sessionId);
+        insert.Bind(8, now.UtcTicks);
+        return insert;
+    }
+
+    /// <summary>Inserts <paramref name="message"/> at <paramref name="sequence"/>; false when its id is stored already.</summary>
+    private static bool TryInsert(SqliteRawCommand insert, long sequence, ChatMessage message, DateTimeOffset now, out ChatMessage stored)
+    {
+        var timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime();
         insert.Bind(1, sequence);
         insert.Bind(2, message.Id);
         insert.Bind(3, message.Sender);
@@ -501,6 +500,15 @@ internal sealed class SqliteStore : ISessionStore
         insert.Bind(5, message.Content);
         insert.Bind(6, timestamp.UtcTicks);
         insert.BindNullable(7, SqliteRecords.MetadataText(message.Metadata));
+        insert.Execute();
+        if (insert.Changes != 1)
+        {
+            stored = null!;
+            return false;
+        }
+
+        stored = message with { Sequence = sequence, Timestamp = timestamp, Metadata = MetadataCopy.Of(message.Metadata) };
+        return true;
     }
 
     private static void UpdateCounters(SqliteConnectionLease lease, string sessionId, long lastSequence, long count, long activityTicks)
