@@ -80,13 +80,7 @@ internal sealed class SqliteStore : ISessionStore
         var record = SessionRecords.New(session, now);
         return WriteAsync("CreateSession", record, static (lease, record) =>
         {
-            if (!InsertSession(lease, record))
-            {
-                throw SessionAlreadyExistsException.ForSession(record.SessionId);
-            }
-
-            InsertParticipants(lease, record.SessionId, record.Participants);
-            InsertActivity(lease, record.SessionId, record.UpdatedAt.UtcTicks);
+            InsertSession(lease, record);
             return record;
         }, cancellationToken);
     }
@@ -298,13 +292,7 @@ internal sealed class SqliteStore : ISessionStore
                 DeleteSession(lease, record.SessionId);
             }
 
-            if (!InsertSession(lease, record))
-            {
-                throw SessionAlreadyExistsException.ForSession(record.SessionId);
-            }
-
-            InsertParticipants(lease, record.SessionId, record.Participants);
-            InsertActivity(lease, record.SessionId, record.UpdatedAt.UtcTicks);
+            InsertSession(lease, record);
             return true;
         }, cancellationToken);
     }
@@ -598,7 +586,10 @@ internal sealed class SqliteStore : ISessionStore
             : throw new StoreCorruptedException($"Message '{id}' of session '{sessionId}' conflicts with a stored key but cannot be read back.");
     }
 
-    private static bool InsertSession(SqliteConnectionLease lease, ChatSession record)
+    /// <summary>
+    /// Writes a new session: its row, its participant rows and its activity row. Throws when the id is taken.
+    /// </summary>
+    private static void InsertSession(SqliteConnectionLease lease, ChatSession record)
     {
         var command = lease.Get(SqliteSql.InsertSession);
         var p = command.Parameters;
@@ -610,7 +601,13 @@ internal sealed class SqliteStore : ISessionStore
         p[5].Value = record.UpdatedAt.UtcTicks;
         p[6].Value = record.Version;
         p[7].Value = record.LastSequence;
-        return command.ExecuteNonQuery() == 1;
+        if (command.ExecuteNonQuery() != 1)
+        {
+            throw SessionAlreadyExistsException.ForSession(record.SessionId);
+        }
+
+        InsertParticipants(lease, record.SessionId, record.Participants);
+        InsertActivity(lease, record.SessionId, record.UpdatedAt.UtcTicks);
     }
 
     private static void InsertParticipants(SqliteConnectionLease lease, string sessionId, IReadOnlyList<string> participants)
