@@ -51,7 +51,7 @@ public sealed class SessionPersistence : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfInvalid(options);
-        var store = StoreFactory.Create(options, loggerFactory);
+        var store = Pipeline.StoreFactory.Create(options, loggerFactory ?? NullLoggerFactory.Instance);
         var persistence = new SessionPersistence(store, options, loggerFactory);
         Log.StoreOpened(persistence._logger, store.Name);
         return persistence;
@@ -90,18 +90,7 @@ public sealed class SessionPersistence : IAsyncDisposable
         var scope = new OperationScope(_store.Name, "create_session");
         try
         {
-            if (_options.MaxSessions is { } max)
-            {
-                // A soft limit: concurrent creators may pass it together; CleanupAsync brings the count back.
-                var statistics = await _store.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
-                if (statistics.SessionCount >= max)
-                {
-                    throw new QuotaExceededException(
-                        $"The store holds {statistics.SessionCount} sessions, the MaxSessions limit is {max}. Delete sessions, run CleanupAsync, or raise MaxSessions.");
-                }
-            }
-
-            var created = await _store.CreateSessionAsync(session, cancellationToken).ConfigureAwait(false);
+            var created = await _store.CreateSessionAsync(session, _options.MaxSessions ?? 0, cancellationToken).ConfigureAwait(false);
             scope.Complete();
             return created;
         }

@@ -62,6 +62,22 @@ public sealed class SessionPersistenceOptions
     /// <summary>The most messages in one <see cref="SessionPersistence.AddMessagesAsync"/> batch. Default 10,000.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
 
+    /// <summary>How long a Json store call waits for a session's lock held by another process or instance before it
+    /// fails with <see cref="StoreUnavailableException"/>. Default 30 seconds; 1 ms to 1 hour.</summary>
+    public TimeSpan JsonLockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a Sqlite store call waits for another process's write lock before it fails with
+    /// <see cref="StoreUnavailableException"/>. Default 30 seconds; 1 ms to 1 hour.</summary>
+    public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the Redis store waits to connect, unless <see cref="ConnectionString"/> sets
+    /// <c>connectTimeout</c>. Default 5 seconds; 1 ms to 10 minutes.</summary>
+    public TimeSpan RedisConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one Redis command may take before it fails with <see cref="StoreUnavailableException"/>,
+    /// unless <see cref="ConnectionString"/> sets <c>syncTimeout</c>/<c>asyncTimeout</c>. Default 5 seconds; 1 ms to 10 minutes.</summary>
+    public TimeSpan RedisOperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The clock of the stores and of retention. Default <see cref="TimeProvider.System"/>. Not bound from configuration.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

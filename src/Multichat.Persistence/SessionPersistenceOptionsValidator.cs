@@ -43,12 +43,25 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         Range(failures, nameof(options.MaxParticipants), options.MaxParticipants, optional: false, 1, 100_000, "participants");
         Range(failures, nameof(options.MaxBatchSize), options.MaxBatchSize, optional: false, 1, 100_000, "messages");
 
+        Duration(failures, nameof(options.JsonLockTimeout), options.JsonLockTimeout, TimeSpan.FromHours(1));
+        Duration(failures, nameof(options.SqliteBusyTimeout), options.SqliteBusyTimeout, TimeSpan.FromHours(1));
+        Duration(failures, nameof(options.RedisConnectTimeout), options.RedisConnectTimeout, TimeSpan.FromMinutes(10));
+        Duration(failures, nameof(options.RedisOperationTimeout), options.RedisOperationTimeout, TimeSpan.FromMinutes(10));
+
         if (options.TimeProvider is null)
         {
             failures.Add("TimeProvider is null; leave it at TimeProvider.System or give a clock.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Duration(List<string> failures, string setting, TimeSpan value, TimeSpan max)
+    {
+        if (value < TimeSpan.FromMilliseconds(1) || value > max)
+        {
+            failures.Add($"{setting} is {value}; it must be between 1 ms and {max} (for example \"00:00:30\" for 30 seconds).");
+        }
     }
 
     private static void Range(List<string> failures, string setting, int? value, bool optional, int min, int max, string unit)

@@ -11,7 +11,7 @@ internal static class JsonBenchmarkStore
     public static string NewRoot() => Path.Combine(Path.GetTempPath(), "multichat-json-bench", Guid.NewGuid().ToString("N")[..12]);
 
     public static JsonStore Open(string root, Durability durability) =>
-        new(root, durability, TimeProvider.System, NullLoggerFactory.Instance);
+        new(new JsonStoreOptions(root, durability, TimeSpan.FromSeconds(30), TimeProvider.System), NullLoggerFactory.Instance);
 
     public static ChatMessage Message(string sessionId, string id) => new()
     {
@@ -24,7 +24,7 @@ internal static class JsonBenchmarkStore
 
     public static async Task FillAsync(JsonStore store, string sessionId, int count)
     {
-        await store.CreateSessionAsync(new ChatSession { SessionId = sessionId, Participants = ["Agent-1", "Agent-2"] });
+        await store.CreateSessionAsync(new ChatSession { SessionId = sessionId, Participants = ["Agent-1", "Agent-2"] }, 0);
         var batch = new ChatMessage[Math.Min(count, 1000)];
         for (var done = 0; done < count; done += batch.Length)
         {

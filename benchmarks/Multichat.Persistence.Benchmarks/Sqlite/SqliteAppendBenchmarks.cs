@@ -32,9 +32,9 @@ public class SqliteAppendBenchmarks
         _folder = Path.Combine(Path.GetTempPath(), "multichat-bench-append-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, SqliteStore.FileName);
-        _store = new SqliteStore($"Data Source={path}", Durability.Normal, TimeProvider.System, NullLogger.Instance);
-        _store.CreateSessionAsync(new ChatSession { SessionId = "store", Participants = ["Agent-1", "Agent-2"] }).GetAwaiter().GetResult();
-        _store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }).GetAwaiter().GetResult();
+        _store = new SqliteStore(new SqliteStoreOptions($"Data Source={path}", Durability.Normal, TimeSpan.FromSeconds(30), TimeProvider.System), NullLogger.Instance);
+        _store.CreateSessionAsync(new ChatSession { SessionId = "store", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
+        _store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
         _raw = new SqliteRaw(path);
         _rawSequence = _raw.NextSequence("raw");
     }

@@ -40,7 +40,7 @@ public class SqliteScaleBenchmarks
             Build(path, Messages);
         }
 
-        _store = new SqliteStore($"Data Source={path}", Durability.Normal, TimeProvider.System, NullLogger.Instance);
+        _store = new SqliteStore(new SqliteStoreOptions($"Data Source={path}", Durability.Normal, TimeSpan.FromSeconds(30), TimeProvider.System), NullLogger.Instance);
         _raw = new SqliteRaw(path);
         _rawSequence = _raw.NextSequence("raw");
         _counter = DateTime.UtcNow.Ticks; // fresh ids on every run over the reused file
@@ -72,9 +72,9 @@ public class SqliteScaleBenchmarks
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var building = path + ".building";
         File.Delete(building);
-        var store = new SqliteStore($"Data Source={building}", Durability.Normal, TimeProvider.System, NullLogger.Instance);
-        store.CreateSessionAsync(new ChatSession { SessionId = "big", Participants = ["Agent-1", "Agent-2"] }).GetAwaiter().GetResult();
-        store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }).GetAwaiter().GetResult();
+        var store = new SqliteStore(new SqliteStoreOptions($"Data Source={building}", Durability.Normal, TimeSpan.FromSeconds(30), TimeProvider.System), NullLogger.Instance);
+        store.CreateSessionAsync(new ChatSession { SessionId = "big", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
+        store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
         store.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
         using (var raw = new SqliteRaw(building))

@@ -41,8 +41,8 @@ public static class SessionPersistenceServiceCollectionExtensions
     private static IServiceCollection AddCore(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
-        services.TryAddSingleton<ISessionStore>(sp => StoreFactory.Create(
-            sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value, sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton<ISessionStore>(sp => Multichat.Persistence.Pipeline.StoreFactory.Create(
+            sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value, sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance));
         services.TryAddSingleton(sp => new SessionPersistence(
             sp.GetRequiredService<ISessionStore>(),
             sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value,

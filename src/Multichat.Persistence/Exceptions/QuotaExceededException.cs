@@ -19,4 +19,8 @@ public sealed class QuotaExceededException : SessionPersistenceException
         : base(message, innerException)
     {
     }
+
+    /// <summary>The exception for a create refused because the store holds <paramref name="maxSessions"/> sessions.</summary>
+    internal static QuotaExceededException ForSessions(int maxSessions) => new(
+        $"The store holds {maxSessions} sessions, the MaxSessions limit. Delete sessions, run CleanupAsync, or raise MaxSessions.");
 }

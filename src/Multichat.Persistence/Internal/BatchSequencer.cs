@@ -27,12 +27,7 @@ internal static class BatchSequencer
                 continue;
             }
 
-            stored[i] = findStored(state, message.Id) ?? message with
-            {
-                Sequence = ++lastSequence,
-                Timestamp = message.Timestamp == default ? now : message.Timestamp.ToUniversalTime(),
-                Metadata = MetadataCopy.Of(message.Metadata),
-            };
+            stored[i] = findStored(state, message.Id) ?? MessageRecords.Stored(message, ++lastSequence, now);
             inBatch?.Add(message.Id, stored[i]);
         }
 

@@ -21,8 +21,14 @@ public interface ISessionStore : IAsyncDisposable
     /// Stores a new session. The store sets <see cref="ChatSession.CreatedAt"/> and <see cref="ChatSession.UpdatedAt"/>
     /// to its clock, <see cref="ChatSession.Version"/> to 1 and the counters to 0, and returns the stored record.
     /// </summary>
+    /// <param name="session">The new session; only its id, participants, title and metadata are used.</param>
+    /// <param name="maxSessions">When positive, the most sessions the store may hold: a create that would pass it stores
+    /// nothing and throws <see cref="QuotaExceededException"/>. The check and the insert are one atomic step, so
+    /// concurrent creators (threads, processes, machines) never pass the limit together. 0 for no limit.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
     /// <exception cref="SessionAlreadyExistsException">A session with that id exists.</exception>
-    Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default);
+    /// <exception cref="QuotaExceededException">The store holds <paramref name="maxSessions"/> sessions.</exception>
+    Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default);
 
     /// <summary>Reads a session, or <see langword="null"/> when there is none with that id.</summary>
     Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default);

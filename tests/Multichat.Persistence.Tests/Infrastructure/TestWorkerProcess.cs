@@ -10,6 +10,7 @@ public sealed class TestWorkerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<(string Id, long Sequence)> _acknowledged = [];
+    private readonly List<(string Outcome, string Id)> _outcomes = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _errors = new();
 
@@ -33,6 +34,7 @@ public sealed class TestWorkerProcess : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         info.ArgumentList.Add(WorkerDll);
@@ -83,8 +85,27 @@ public sealed class TestWorkerProcess : IDisposable
         }
     }
 
+    /// <summary>What a create-sessions worker reported so far ("created" or "quota", id), in order.</summary>
+    public IReadOnlyList<(string Outcome, string Id)> Outcomes
+    {
+        get
+        {
+            lock (_outcomes)
+            {
+                return [.. _outcomes];
+            }
+        }
+    }
+
     /// <summary>Completes when the worker opened its store and is about to write.</summary>
     public Task Ready => _ready.Task;
+
+    /// <summary>Tells a worker that waits on its standard input (create-sessions) to start.</summary>
+    public void Go()
+    {
+        _process.StandardInput.WriteLine("go");
+        _process.StandardInput.Flush();
+    }
 
     /// <summary>Kills the worker at once (SIGKILL on Unix): nothing of it runs after this returns.</summary>
     public void KillHard()
@@ -135,6 +156,13 @@ public sealed class TestWorkerProcess : IDisposable
             lock (_acknowledged)
             {
                 _acknowledged.Add((parts[1], long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+        else if (parts.Length == 2 && parts[0] is "created" or "quota")
+        {
+            lock (_outcomes)
+            {
+                _outcomes.Add((parts[0], parts[1]));
             }
         }
     }

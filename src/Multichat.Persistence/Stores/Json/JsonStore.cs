@@ -48,13 +48,13 @@ internal sealed class JsonStore : ISessionStore
     private int _mappedIds;
     private int _disposed;
 
-    public JsonStore(string root, Durability durability, TimeProvider clock, ILoggerFactory loggerFactory, TimeSpan? lockTimeout = null)
+    public JsonStore(JsonStoreOptions options, ILoggerFactory loggerFactory)
     {
-        _root = Path.GetFullPath(root);
-        _clock = clock;
+        _root = Path.GetFullPath(options.RootPath);
+        _clock = options.TimeProvider;
         _logger = loggerFactory.CreateLogger<JsonStore>();
-        _lockTimeout = lockTimeout ?? TimeSpan.FromSeconds(30);
-        FlushToDisk = durability == Durability.Full;
+        _lockTimeout = options.LockTimeout;
+        FlushToDisk = options.Durability == Durability.Full;
         _sessionsFolder = Path.Combine(_root, "sessions");
         try
         {
@@ -78,7 +78,13 @@ internal sealed class JsonStore : ISessionStore
 
     public static string NewIncarnation() => Guid.NewGuid().ToString("N");
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
+    public async Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    {
+        await InterimSessionLimit.CheckAsync(this, maxSessions, cancellationToken).ConfigureAwait(false);
+        return await CreateSessionAsync(session, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken) =>
         RunAsync(session.SessionId, create: true, (Store: this, Session: session), static (state, a) =>
         {
             if (state.Document is not null)

@@ -12,20 +12,48 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
 {
     private readonly ConcurrentDictionary<string, MemorySession> _sessions = new(StringComparer.Ordinal);
 
+    // Creates under a limit take this gate, so counting and adding are one step; deletes need not: they only lower
+    // the count.
+    private readonly object _createGate = new();
+
     public string Name => "memory";
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow();
         var record = SessionRecords.New(session, now);
         var state = new MemorySession(record);
-        if (!_sessions.TryAdd(session.SessionId, state))
+        if (maxSessions <= 0)
         {
-            throw SessionAlreadyExistsException.ForSession(session.SessionId);
+            Add(state);
+            return Task.FromResult(record);
+        }
+
+        lock (_createGate)
+        {
+            if (_sessions.ContainsKey(session.SessionId))
+            {
+                throw SessionAlreadyExistsException.ForSession(session.SessionId);
+            }
+
+            if (_sessions.Count >= maxSessions)
+            {
+                throw QuotaExceededException.ForSessions(maxSessions);
+            }
+
+            Add(state);
         }
 
         return Task.FromResult(record);
+    }
+
+    private void Add(MemorySession state)
+    {
+        if (!_sessions.TryAdd(state.Record.SessionId, state))
+        {
+            throw SessionAlreadyExistsException.ForSession(state.Record.SessionId);
+        }
     }
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
@@ -166,14 +194,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
     public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var state = new MemorySession(session with
-        {
-            Participants = [.. session.Participants],
-            Metadata = MetadataCopy.Of(session.Metadata),
-            CreatedAt = session.CreatedAt.ToUniversalTime(),
-            UpdatedAt = session.UpdatedAt.ToUniversalTime(),
-            MessageCount = 0,
-        });
+        var state = new MemorySession(SessionRecords.Imported(session));
         if (replaceExisting)
         {
             if (_sessions.TryRemove(session.SessionId, out var old))
@@ -204,7 +225,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
             ImportChecks.EnsureAscending(messages, state.LastStoredSequence);
             foreach (var message in messages)
             {
-                state.Add(message with { Timestamp = message.Timestamp.ToUniversalTime(), Metadata = MetadataCopy.Of(message.Metadata) });
+                state.Add(MessageRecords.Imported(message));
             }
         }
 

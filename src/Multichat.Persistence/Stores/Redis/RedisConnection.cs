@@ -12,9 +12,6 @@ namespace Multichat.Persistence.Stores.Redis;
 /// </summary>
 internal sealed class RedisConnection : IAsyncDisposable
 {
-    /// <summary>Default connect, sync and async timeout, unless the configuration string sets its own.</summary>
-    public const int DefaultTimeoutMilliseconds = 5000;
-
     private readonly ConfigurationOptions _configuration;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
@@ -28,10 +25,11 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>Builds the configuration from a <c>redis://[user:password@]host:port[/db]</c> URL or a StackExchange.Redis configuration string.</summary>
-    public static ConfigurationOptions Configure(string? connectionString, string storagePath)
+    public static ConfigurationOptions Configure(RedisStoreOptions store)
     {
         ConfigurationOptions options;
-        var text = connectionString;
+        var storagePath = store.Url;
+        var text = store.ConnectionString;
         if (!string.IsNullOrWhiteSpace(text))
         {
             options = ConfigurationOptions.Parse(text);
@@ -45,17 +43,17 @@ internal sealed class RedisConnection : IAsyncDisposable
         options.AbortOnConnectFail = false;
         if (!Mentions(text, "connectTimeout"))
         {
-            options.ConnectTimeout = DefaultTimeoutMilliseconds;
+            options.ConnectTimeout = Milliseconds(store.ConnectTimeout);
         }
 
         if (!Mentions(text, "syncTimeout"))
         {
-            options.SyncTimeout = DefaultTimeoutMilliseconds;
+            options.SyncTimeout = Milliseconds(store.OperationTimeout);
         }
 
         if (!Mentions(text, "asyncTimeout"))
         {
-            options.AsyncTimeout = DefaultTimeoutMilliseconds;
+            options.AsyncTimeout = Milliseconds(store.OperationTimeout);
         }
 
         return options;
@@ -86,6 +84,8 @@ internal sealed class RedisConnection : IAsyncDisposable
             _connectGate.Release();
         }
     }
+
+    private static int Milliseconds(TimeSpan timeout) => (int)Math.Ceiling(timeout.TotalMilliseconds);
 
     private static bool Mentions(string text, string setting) => text.Contains(setting + "=", StringComparison.OrdinalIgnoreCase);
 

@@ -25,27 +25,21 @@ internal sealed class RedisStore : ISessionStore
     private readonly ILogger _logger;
     private readonly int _database;
 
-    public RedisStore(ConfigurationOptions configuration, string keyPrefix, TimeProvider clock, ILogger logger)
+    public RedisStore(RedisStoreOptions options, ILogger logger)
     {
+        var configuration = RedisConnection.Configure(options);
         _connection = new RedisConnection(configuration, logger);
-        _keys = new RedisKeys(keyPrefix);
-        _clock = clock;
+        _keys = new RedisKeys(options.KeyPrefix);
+        _clock = options.TimeProvider;
         _logger = logger;
         _database = configuration.DefaultDatabase ?? -1;
     }
 
     public string Name => "redis";
 
-    /// <summary>Opens the store <paramref name="options"/> describe; connects on first use.</summary>
-    public static RedisStore Open(SessionPersistenceOptions options, ILoggerFactory loggerFactory) =>
-        new(
-            RedisConnection.Configure(options.ConnectionString, options.StoragePath),
-            options.RedisKeyPrefix,
-            options.TimeProvider,
-            loggerFactory.CreateLogger<RedisStore>());
-
-    public async Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    public async Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
     {
+        await InterimSessionLimit.CheckAsync(this, maxSessions, cancellationToken).ConfigureAwait(false);
         const string Script = """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
             redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6])

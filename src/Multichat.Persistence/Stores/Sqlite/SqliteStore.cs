@@ -21,9 +21,6 @@ internal sealed class SqliteStore : ISessionStore
     /// <summary>The file name inside <see cref="SessionPersistenceOptions.StoragePath"/>.</summary>
     public const string FileName = "sessions.db";
 
-    /// <summary>How long an operation waits for another process's write lock before it reports the store unavailable.</summary>
-    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
-
     private const int MaxIdleReaders = 4;
     private const int IdPageSize = 500;
 
@@ -39,12 +36,12 @@ internal sealed class SqliteStore : ISessionStore
     private volatile bool _opened;
     private volatile bool _disposed;
 
-    public SqliteStore(string connectionString, Durability durability, TimeProvider clock, ILogger logger, TimeSpan? busyTimeout = null)
+    public SqliteStore(SqliteStoreOptions options, ILogger logger)
     {
-        ArgumentNullException.ThrowIfNull(connectionString);
+        ArgumentNullException.ThrowIfNull(options);
 
         // The store pools its own open connections (each with prepared statements); closing them must close the file.
-        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = false };
+        var builder = new SqliteConnectionStringBuilder(options.ConnectionString) { Pooling = false };
         if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:")
         {
             // Every connection of the pool would open its own empty database.
@@ -54,10 +51,10 @@ internal sealed class SqliteStore : ISessionStore
 
         _connectionString = builder.ToString();
         DataSource = builder.DataSource;
-        _durability = durability;
-        _clock = clock;
+        _durability = options.Durability;
+        _clock = options.TimeProvider;
         _logger = logger;
-        _busyTimeout = busyTimeout ?? DefaultBusyTimeout;
+        _busyTimeout = options.BusyTimeout;
     }
 
     public string Name => "sqlite";
@@ -65,16 +62,13 @@ internal sealed class SqliteStore : ISessionStore
     /// <summary>The database file (or URI) this store opens.</summary>
     public string DataSource { get; }
 
-    /// <summary>The connection string of <c>{storagePath}/sessions.db</c>, or the configured one when set.</summary>
-    public static string ConnectionStringFor(SessionPersistenceOptions options)
+    public async Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.ConnectionString is { Length: > 0 } configured
-            ? configured
-            : new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(Path.Combine(options.StoragePath, FileName)) }.ToString();
+        await InterimSessionLimit.CheckAsync(this, maxSessions, cancellationToken).ConfigureAwait(false);
+        return await CreateSessionAsync(session, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    private Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken)
     {
         var now = _clock.GetUtcNow();
         var record = SessionRecords.New(session, now);

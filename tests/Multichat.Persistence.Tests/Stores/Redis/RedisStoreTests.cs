@@ -200,7 +200,7 @@ public sealed class RedisStoreTests(RedisSingleNodeFixture redis) : IAsyncLifeti
     [InlineData("redis://cache.internal", "cache.internal:6379", -1)]
     public void Configure_RedisUrl_GivesEndPointDatabaseAndSafeDefaults(string url, string endPoint, int database)
     {
-        var options = Persistence.Stores.Redis.RedisConnection.Configure(null, url);
+        var options = Persistence.Stores.Redis.RedisConnection.Configure(Persistence.Pipeline.StoreFactory.RedisOptions(new SessionPersistenceOptions { StoragePath = url }));
 
         options.EndPoints.Select(e => e switch
         {
@@ -216,7 +216,8 @@ public sealed class RedisStoreTests(RedisSingleNodeFixture redis) : IAsyncLifeti
     [Fact]
     public void Configure_ConnectionString_KeepsItsOwnTimeouts()
     {
-        var options = Persistence.Stores.Redis.RedisConnection.Configure("h1:7000,h2:7001,asyncTimeout=250,password=secret", "ignored");
+        var options = Persistence.Stores.Redis.RedisConnection.Configure(Persistence.Pipeline.StoreFactory.RedisOptions(
+            new SessionPersistenceOptions { ConnectionString = "h1:7000,h2:7001,asyncTimeout=250,password=secret", StoragePath = "ignored" }));
 
         options.EndPoints.Should().HaveCount(2);
         options.AsyncTimeout.Should().Be(250);
@@ -231,7 +232,7 @@ public sealed class RedisStoreTests(RedisSingleNodeFixture redis) : IAsyncLifeti
     [InlineData("redis://host:6379/zero")]
     public void Configure_NotARedisUrl_ThrowsArgumentExceptionNamingTheForm(string path)
     {
-        var act = () => Persistence.Stores.Redis.RedisConnection.Configure(null, path);
+        var act = () => Persistence.Stores.Redis.RedisConnection.Configure(Persistence.Pipeline.StoreFactory.RedisOptions(new SessionPersistenceOptions { StoragePath = path }));
 
         act.Should().Throw<ArgumentException>().WithMessage("*redis://host*");
     }

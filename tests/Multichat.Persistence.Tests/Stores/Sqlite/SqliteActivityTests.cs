@@ -25,7 +25,7 @@ public sealed class SqliteActivityTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _store = new SqliteStore($"Data Source={DatabasePath}", Durability.Normal, _clock, NullLogger.Instance);
+        _store = new SqliteStore(new SqliteStoreOptions($"Data Source={DatabasePath}", Durability.Normal, TimeSpan.FromSeconds(30), _clock), NullLogger.Instance);
         return ValueTask.CompletedTask;
     }
 
@@ -52,7 +52,7 @@ public sealed class SqliteActivityTests : IAsyncLifetime
             switch (exists ? random.Next(8) : 0)
             {
                 case 0 when !exists:
-                    await _store.CreateSessionAsync(new ChatSession { SessionId = id, Participants = ["p", id] }, Ct);
+                    await _store.CreateSessionAsync(new ChatSession { SessionId = id, Participants = ["p", id] }, 0, Ct);
                     break;
                 case 0:
                 case 1:
@@ -94,7 +94,7 @@ public sealed class SqliteActivityTests : IAsyncLifetime
     [Fact]
     public async Task Append_LeavesTheSessionRowAlone_AndStillReportsCountSequenceAndActivity()
     {
-        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, Ct);
+        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, 0, Ct);
         var created = RowOf("a");
         _clock.Step(TimeSpan.FromSeconds(1));
         var next = 0;
@@ -110,7 +110,7 @@ public sealed class SqliteActivityTests : IAsyncLifetime
     [Fact]
     public async Task MissingActivityRow_IsRepairedByTheNextWrite()
     {
-        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, Ct);
+        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, 0, Ct);
         Execute("DELETE FROM session_activity");
         _clock.Step(TimeSpan.FromSeconds(1));
         var next = 0;

@@ -88,7 +88,7 @@ public sealed class SqliteLockingTests : IAsyncLifetime
     private static ChatMessage Message(string id) => new() { Id = id, SessionId = "s-1", Sender = "p", Content = id };
 
     private SessionPersistence Open(TimeSpan busyTimeout) => new(
-        new SqliteStore($"Data Source={DatabasePath}", Durability.Normal, TimeProvider.System, NullLogger.Instance, busyTimeout),
+        new SqliteStore(new SqliteStoreOptions($"Data Source={DatabasePath}", Durability.Normal, busyTimeout, TimeProvider.System), NullLogger.Instance),
         new SessionPersistenceOptions { StorageType = StorageType.Sqlite });
 
     private void HoldWriteLock()

@@ -1,0 +1,8 @@
+namespace Multichat.Persistence.Stores.Sqlite;
+
+/// <summary>What the Sqlite store needs to open, built from <see cref="SessionPersistenceOptions"/> in the one composition place.</summary>
+/// <param name="ConnectionString">A Microsoft.Data.Sqlite connection string naming a database file.</param>
+/// <param name="Durability">Whether a commit is fsynced (<c>synchronous=FULL</c>).</param>
+/// <param name="BusyTimeout">How long a call waits for another process's write lock.</param>
+/// <param name="TimeProvider">The store clock.</param>
+internal sealed record SqliteStoreOptions(string ConnectionString, Durability Durability, TimeSpan BusyTimeout, TimeProvider TimeProvider);
