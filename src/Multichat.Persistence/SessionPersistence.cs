@@ -1,61 +1,76 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Multichat.Persistence.Backup;
 using Multichat.Persistence.Diagnostics;
 using Multichat.Persistence.Internal;
+using Multichat.Persistence.Pipeline;
 
 namespace Multichat.Persistence;
 
 /// <summary>
 /// The entry point applications use: sessions, messages, paging, limits, retention, backup and migration over one
-/// <see cref="ISessionStore"/>. Validates every argument before the store sees it, so bad input changes nothing.
+/// store. A thin face over the store pipeline (validation and limits, telemetry, then the store), so bad input
+/// changes nothing and every call, composite ones such as backup and cleanup included, gets the same checks.
 /// Thread-safe; create one per store and share it (it is registered as a singleton by <c>AddSessionPersistence</c>).
 /// </summary>
-public sealed class SessionPersistence : IAsyncDisposable
+public sealed class SessionPersistence : IAsyncDisposable, IDisposable
 {
-    private readonly ISessionStore _store;
-    private readonly bool _ownsStore;
+    private readonly ISessionStore _pipeline;
+    private readonly bool _ownsPipeline;
     private readonly SessionPersistenceOptions _options;
     private readonly InputValidator _validate;
     private readonly ILogger _logger;
     private int _disposed;
 
-    /// <summary>Creates the facade over a store.</summary>
-    /// <param name="store">The store to use.</param>
+    /// <summary>Creates the facade over a store, composing the pipeline (validation, limits, telemetry) around it.</summary>
+    /// <param name="store">The store to use; when it is another facade's <see cref="Store"/>, the store behind it.</param>
     /// <param name="options">Limits and retention; validated here.</param>
     /// <param name="loggerFactory">Where log events go; none by default.</param>
     /// <param name="ownsStore">Whether <see cref="DisposeAsync"/> disposes <paramref name="store"/> too.</param>
     /// <exception cref="OptionsValidationException">An option is out of range.</exception>
     public SessionPersistence(
         ISessionStore store, SessionPersistenceOptions options, ILoggerFactory? loggerFactory = null, bool ownsStore = true)
+        : this(
+            options,
+            SessionStorePipeline.Compose(store ?? throw new ArgumentNullException(nameof(store)), options, loggerFactory ?? NullLoggerFactory.Instance),
+            loggerFactory,
+            ownsStore)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(options);
-        ThrowIfInvalid(options);
-        _store = store;
-        _ownsStore = ownsStore;
+    }
+
+    private SessionPersistence(SessionPersistenceOptions options, ISessionStore pipeline, ILoggerFactory? loggerFactory, bool ownsPipeline)
+    {
+        _pipeline = pipeline;
+        _ownsPipeline = ownsPipeline;
         _options = options;
         _validate = new InputValidator(options);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SessionPersistence>();
     }
 
-    /// <summary>The store behind this facade.</summary>
-    public ISessionStore Store => _store;
+    /// <summary>
+    /// The composed store this facade calls: every call through it gets the same validation, limits and telemetry as
+    /// the facade's own.
+    /// </summary>
+    public ISessionStore Store => _pipeline;
 
     /// <summary>Opens the store that <paramref name="options"/> names and wraps it; dispose the result to close it.</summary>
     /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
     /// <exception cref="NotSupportedException">The storage type is not available in this build.</exception>
     public static SessionPersistence Create(SessionPersistenceOptions options, ILoggerFactory? loggerFactory = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ThrowIfInvalid(options);
-        var store = Pipeline.StoreFactory.Create(options, loggerFactory ?? NullLoggerFactory.Instance);
-        var persistence = new SessionPersistence(store, options, loggerFactory);
-        Log.StoreOpened(persistence._logger, store.Name);
+        var pipeline = SessionStorePipeline.Open(options, loggerFactory ?? NullLoggerFactory.Instance);
+        var persistence = new SessionPersistence(options, pipeline, loggerFactory, ownsPipeline: true);
+        Log.StoreOpened(persistence._logger, pipeline.Name);
         return persistence;
     }
+
+    /// <summary>The facade over a store DI registered: a chain composed by the pipeline is used as it is (one chain, one
+    /// set of layers per store); any other store gets the pipeline composed around it.</summary>
+    internal static SessionPersistence OverRegisteredStore(ISessionStore store, SessionPersistenceOptions options, ILoggerFactory? loggerFactory) =>
+        SessionStorePipeline.IsComposed(store)
+            ? new SessionPersistence(options, store, loggerFactory, ownsPipeline: false)
+            : new SessionPersistence(store, options, loggerFactory, ownsStore: false);
 
     /// <summary>Creates a session.</summary>
     /// <param name="sessionId">The new session's id: 1 to 256 characters, no control characters.</param>
@@ -73,6 +88,7 @@ public sealed class SessionPersistence : IAsyncDisposable
         IReadOnlyDictionary<string, string>? metadata = null,
         CancellationToken cancellationToken = default)
     {
+        // Checked here too, so a failure names this method's own parameters.
         InputValidator.Id(sessionId, nameof(sessionId));
         var list = _validate.Participants(participants, nameof(participants));
         return CreateSessionAsync(
@@ -83,39 +99,17 @@ public sealed class SessionPersistence : IAsyncDisposable
     /// <summary>Creates a session from a record; only its id, participants, title and metadata are used.</summary>
     /// <exception cref="SessionAlreadyExistsException">The id is taken.</exception>
     /// <exception cref="QuotaExceededException">The store holds <see cref="SessionPersistenceOptions.MaxSessions"/> sessions.</exception>
-    public async Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        _validate.Session(session, nameof(session));
-        var scope = new OperationScope(_store.Name, "create_session");
-        try
-        {
-            var created = await _store.CreateSessionAsync(session, _options.MaxSessions ?? 0, cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return created;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.CreateSessionAsync(session, maxSessions: 0, cancellationToken);
     }
 
     /// <summary>Reads a session, or <see langword="null"/> when there is none with that id.</summary>
-    public async Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        InputValidator.Id(sessionId, nameof(sessionId));
-        var scope = new OperationScope(_store.Name, "get_session");
-        try
-        {
-            var session = await _store.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return session;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.GetSessionAsync(sessionId, cancellationToken);
     }
 
     /// <summary>
@@ -125,62 +119,27 @@ public sealed class SessionPersistence : IAsyncDisposable
     /// <returns>The stored session with its new version.</returns>
     /// <exception cref="SessionNotFoundException">No such session.</exception>
     /// <exception cref="ConcurrencyConflictException">The session changed since it was read.</exception>
-    public async Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        _validate.Session(session, nameof(session));
-        var scope = new OperationScope(_store.Name, "update_session");
-        try
-        {
-            var updated = await _store.UpdateSessionAsync(session, cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return updated;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.UpdateSessionAsync(session, cancellationToken);
     }
 
     /// <summary>Deletes a session and its messages.</summary>
     /// <returns><see langword="true"/> when it existed.</returns>
-    public async Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        InputValidator.Id(sessionId, nameof(sessionId));
-        var scope = new OperationScope(_store.Name, "delete_session");
-        try
-        {
-            var deleted = await _store.DeleteSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return deleted;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.DeleteSessionAsync(sessionId, cancellationToken);
     }
 
     /// <summary>Lists sessions newest activity first; pass the page's continuation token back for the next page.</summary>
     /// <param name="query">Filters and page size; all sessions, 50 a page, when omitted.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    public async Task<SessionPage> ListSessionsAsync(SessionQuery? query = null, CancellationToken cancellationToken = default)
+    public Task<SessionPage> ListSessionsAsync(SessionQuery? query = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        query ??= new SessionQuery();
-        InputValidator.Query(query, nameof(query));
-        _ = SessionCursor.Decode(query.ContinuationToken, nameof(query));
-        var scope = new OperationScope(_store.Name, "list_sessions");
-        try
-        {
-            var page = await _store.ListSessionsAsync(query, cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return page;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.ListSessionsAsync(query ?? new SessionQuery(), cancellationToken);
     }
 
     /// <summary>Appends one message; the store assigns its <see cref="ChatMessage.Sequence"/>.</summary>
@@ -190,9 +149,7 @@ public sealed class SessionPersistence : IAsyncDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(message);
-        InputValidator.Id(message.SessionId, $"{nameof(message)}.{nameof(ChatMessage.SessionId)}");
-        _validate.Message(message, message.SessionId, nameof(message));
-        var stored = await AppendAsync(message.SessionId, [message], "add_message", cancellationToken).ConfigureAwait(false);
+        var stored = await _pipeline.AppendMessagesAsync(message.SessionId, [message], maxMessages: 0, cancellationToken).ConfigureAwait(false);
         return stored[0];
     }
 
@@ -206,9 +163,8 @@ public sealed class SessionPersistence : IAsyncDisposable
         string sessionId, IEnumerable<ChatMessage> messages, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        InputValidator.Id(sessionId, nameof(sessionId));
-        var batch = _validate.Batch(sessionId, messages, nameof(messages));
-        return AppendAsync(sessionId, batch, "add_messages", cancellationToken);
+        ArgumentNullException.ThrowIfNull(messages);
+        return _pipeline.AppendMessagesAsync(sessionId, messages as IReadOnlyList<ChatMessage> ?? [.. messages], maxMessages: 0, cancellationToken);
     }
 
     /// <summary>Reads the latest <paramref name="limit"/> messages of a session, oldest first.</summary>
@@ -229,42 +185,18 @@ public sealed class SessionPersistence : IAsyncDisposable
 
     /// <summary>Reads one page of a session's messages; follow <see cref="MessagePage.Next"/> for the next.</summary>
     /// <exception cref="SessionNotFoundException">No such session.</exception>
-    public async Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
+    public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        InputValidator.Id(sessionId, nameof(sessionId));
-        InputValidator.Query(query, nameof(query));
-        var scope = new OperationScope(_store.Name, "get_messages");
-        try
-        {
-            var page = await _store.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return page;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.GetMessagesAsync(sessionId, query, cancellationToken);
     }
 
     /// <summary>Removes a session's oldest messages so that at most <paramref name="keepLatest"/> remain.</summary>
     /// <returns>How many were removed.</returns>
-    public async Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
+    public Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        InputValidator.Id(sessionId, nameof(sessionId));
-        ArgumentOutOfRangeException.ThrowIfNegative(keepLatest);
-        var scope = new OperationScope(_store.Name, "trim_messages");
-        try
-        {
-            var removed = await _store.TrimMessagesAsync(sessionId, keepLatest, cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return removed;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.TrimMessagesAsync(sessionId, keepLatest, cancellationToken);
     }
 
     /// <summary>
@@ -275,10 +207,10 @@ public sealed class SessionPersistence : IAsyncDisposable
     public async Task<CleanupReport> CleanupAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var scope = new OperationScope(_store.Name, "cleanup");
+        var scope = new OperationScope(_pipeline.Name, "cleanup");
         try
         {
-            var report = await SessionCleanup.RunAsync(_store, _options, cancellationToken).ConfigureAwait(false);
+            var report = await SessionCleanup.RunAsync(_pipeline, _options, cancellationToken).ConfigureAwait(false);
             Log.CleanupCompleted(_logger, report.ExpiredSessions, report.ExcessSessions, report.TrimmedMessages);
             scope.Complete();
             return report;
@@ -293,7 +225,7 @@ public sealed class SessionPersistence : IAsyncDisposable
     public IAsyncEnumerable<PortableItem> ExportAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return PortableTransfer.ExportAsync(_store, cancellationToken);
+        return PortableTransfer.ExportAsync(_pipeline, cancellationToken);
     }
 
     /// <summary>
@@ -308,11 +240,10 @@ public sealed class SessionPersistence : IAsyncDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(items);
-        var scope = new OperationScope(_store.Name, "import");
+        var scope = new OperationScope(_pipeline.Name, "import");
         try
         {
-            var report = await PortableTransfer.ImportAsync(_store, ValidateImport(items, cancellationToken), replaceExisting, cancellationToken)
-                .ConfigureAwait(false);
+            var report = await PortableTransfer.ImportAsync(_pipeline, items, replaceExisting, cancellationToken).ConfigureAwait(false);
             Log.ImportCompleted(_logger, report.Sessions, report.Messages);
             scope.Complete();
             return report;
@@ -352,11 +283,11 @@ public sealed class SessionPersistence : IAsyncDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(destination);
-        var scope = new OperationScope(_store.Name, "backup");
+        var scope = new OperationScope(_pipeline.Name, "backup");
         try
         {
             await BackupArchive.WriteAsync(
-                destination, _store.Name, _options.TimeProvider.GetUtcNow(), PortableTransfer.ExportAsync(_store, cancellationToken), cancellationToken)
+                destination, _pipeline.Name, _options.TimeProvider.GetUtcNow(), PortableTransfer.ExportAsync(_pipeline, cancellationToken), cancellationToken)
                 .ConfigureAwait(false);
             scope.Complete();
         }
@@ -386,120 +317,33 @@ public sealed class SessionPersistence : IAsyncDisposable
     }
 
     /// <summary>Checks that the store answers and its data is readable; never throws for a store failure.</summary>
-    public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
+    public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var started = _options.TimeProvider.GetTimestamp();
-        try
-        {
-            var report = await _store.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
-            return report with { Duration = _options.TimeProvider.GetElapsedTime(started) };
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return new HealthReport
-            {
-                Status = StoreHealthStatus.Unhealthy,
-                Store = _store.Name,
-                Description = ex.Message,
-                Exception = ex,
-                Duration = _options.TimeProvider.GetElapsedTime(started),
-            };
-        }
+        return _pipeline.CheckHealthAsync(cancellationToken);
     }
 
     /// <summary>Counts the sessions and messages the store holds.</summary>
-    public async Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
+    public Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var scope = new OperationScope(_store.Name, "statistics");
-        try
-        {
-            var statistics = await _store.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
-            scope.Complete();
-            return statistics;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
+        return _pipeline.GetStatisticsAsync(cancellationToken);
     }
 
     /// <summary>Closes the store when this facade owns it. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsStore)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsPipeline)
         {
-            await _store.DisposeAsync().ConfigureAwait(false);
+            await _pipeline.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task<IReadOnlyList<ChatMessage>> AppendAsync(
-        string sessionId, IReadOnlyList<ChatMessage> batch, string operation, CancellationToken cancellationToken)
-    {
-        var scope = new OperationScope(_store.Name, operation);
-        try
-        {
-            var stored = await _store.AppendMessagesAsync(sessionId, batch, _options.MaxMessagesPerSession ?? 0, cancellationToken)
-                .ConfigureAwait(false);
-            if (PersistenceTelemetry.MessagesWritten.Enabled || PersistenceTelemetry.ContentBytes.Enabled)
-            {
-                RecordWritten(batch);
-            }
-
-            scope.Complete();
-            return stored;
-        }
-        catch (Exception ex) when (scope.Fail(ex, _logger))
-        {
-            throw;
-        }
-    }
-
-    private void RecordWritten(IReadOnlyList<ChatMessage> batch)
-    {
-        long bytes = 0;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            bytes += batch[i].Content.Length * sizeof(char);
-        }
-
-        var tag = new KeyValuePair<string, object?>("multichat.store", _store.Name);
-        PersistenceTelemetry.MessagesWritten.Add(batch.Count, tag);
-        PersistenceTelemetry.ContentBytes.Add(bytes, tag);
-    }
-
-    private async IAsyncEnumerable<PortableItem> ValidateImport(
-        IAsyncEnumerable<PortableItem> items, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            if (item.Session is { } session)
-            {
-                _validate.Session(session, nameof(items));
-            }
-            else if (item.Message is { } message)
-            {
-                InputValidator.Id(message.SessionId, nameof(items));
-                _validate.Message(message with { Sequence = 0 }, message.SessionId, nameof(items));
-                if (message.Sequence < 1)
-                {
-                    throw new ArgumentException($"Imported message '{message.Id}' has no sequence; exported messages keep theirs.", nameof(items));
-                }
-            }
-
-            yield return item;
-        }
-    }
-
-    private static void ThrowIfInvalid(SessionPersistenceOptions options)
-    {
-        var result = new SessionPersistenceOptionsValidator().Validate(Options.DefaultName, options);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(SessionPersistenceOptions), result.Failures);
-        }
-    }
+    /// <summary>
+    /// Closes the store when this facade owns it, blocking until it is closed; for containers and <c>using</c>
+    /// statements that dispose synchronously. Prefer <see cref="DisposeAsync"/>.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 }

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Multichat.Persistence;
+using Multichat.Persistence.Pipeline;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -41,13 +43,14 @@ public static class SessionPersistenceServiceCollectionExtensions
     private static IServiceCollection AddCore(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
-        services.TryAddSingleton<ISessionStore>(sp => Multichat.Persistence.Pipeline.StoreFactory.Create(
-            sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value, sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance));
-        services.TryAddSingleton(sp => new SessionPersistence(
+        // DI's ISessionStore is the composed pipeline, never a bare store: an application that resolves it gets the
+        // same validation, limits and telemetry as the facade, which shares that one chain.
+        services.TryAddSingleton<ISessionStore>(sp => SessionStorePipeline.Open(
+            sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+        services.TryAddSingleton(sp => SessionPersistence.OverRegisteredStore(
             sp.GetRequiredService<ISessionStore>(),
             sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value,
-            sp.GetService<ILoggerFactory>(),
-            ownsStore: false));
+            sp.GetService<ILoggerFactory>()));
         return services;
     }
 }

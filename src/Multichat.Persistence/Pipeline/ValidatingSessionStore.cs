@@ -1,0 +1,107 @@
+using Multichat.Persistence.Internal;
+
+namespace Multichat.Persistence.Pipeline;
+
+/// <summary>
+/// The outermost layer: checks every argument before anything below sees it (so bad input changes nothing, whichever
+/// way in — the facade or <see cref="ISessionStore"/> from DI), and applies the configured limits
+/// (<see cref="SessionPersistenceOptions.MaxSessions"/>, <see cref="SessionPersistenceOptions.MaxMessagesPerSession"/>)
+/// by handing them to the store, which enforces them atomically.
+/// </summary>
+internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersistenceOptions options) : DelegatingSessionStore(inner)
+{
+    private readonly InputValidator _validate = new(options);
+    private readonly int _maxSessions = options.MaxSessions ?? 0;
+    private readonly int _maxMessages = options.MaxMessagesPerSession ?? 0;
+
+    public override Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    {
+        _validate.Session(session, nameof(session));
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSessions);
+        return Inner.CreateSessionAsync(session, Tighter(_maxSessions, maxSessions), cancellationToken);
+    }
+
+    public override Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Id(sessionId, nameof(sessionId));
+        return Inner.GetSessionAsync(sessionId, cancellationToken);
+    }
+
+    public override Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    {
+        _validate.Session(session, nameof(session));
+        return Inner.UpdateSessionAsync(session, cancellationToken);
+    }
+
+    public override Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Id(sessionId, nameof(sessionId));
+        return Inner.DeleteSessionAsync(sessionId, cancellationToken);
+    }
+
+    public override Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Query(query, nameof(query));
+        _ = SessionCursor.Decode(query.ContinuationToken, nameof(query));
+        return Inner.ListSessionsAsync(query, cancellationToken);
+    }
+
+    public override Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
+        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Id(sessionId, nameof(sessionId));
+        var batch = _validate.Batch(sessionId, messages, nameof(messages));
+        ArgumentOutOfRangeException.ThrowIfNegative(maxMessages);
+        return Inner.AppendMessagesAsync(sessionId, batch, Tighter(_maxMessages, maxMessages), cancellationToken);
+    }
+
+    public override Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Id(sessionId, nameof(sessionId));
+        InputValidator.Query(query, nameof(query));
+        return Inner.GetMessagesAsync(sessionId, query, cancellationToken);
+    }
+
+    public override Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Id(sessionId, nameof(sessionId));
+        ArgumentOutOfRangeException.ThrowIfNegative(keepLatest);
+        return Inner.TrimMessagesAsync(sessionId, keepLatest, cancellationToken);
+    }
+
+    public override Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default)
+    {
+        _validate.Session(session, nameof(session));
+        if (session.LastSequence < 0)
+        {
+            throw new ArgumentException(
+                $"Imported session '{session.SessionId}' has LastSequence {session.LastSequence}; sequences start at 1.", nameof(session));
+        }
+
+        return Inner.ImportSessionAsync(session, replaceExisting, cancellationToken);
+    }
+
+    public override Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Id(sessionId, nameof(sessionId));
+        ArgumentNullException.ThrowIfNull(messages);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            ArgumentNullException.ThrowIfNull(message, nameof(messages));
+
+            // Imported messages keep their sequence; every other rule is the one for new messages.
+            _validate.Message(message with { Sequence = 0 }, sessionId, $"{nameof(messages)}[{i}]");
+            if (message.Sequence < 1)
+            {
+                throw new ArgumentException($"Imported message '{message.Id}' has no sequence; exported messages keep theirs.", nameof(messages));
+            }
+        }
+
+        return Inner.ImportMessagesAsync(sessionId, messages, cancellationToken);
+    }
+
+    /// <summary>The stricter of the configured limit and a caller's; 0 means none.</summary>
+    private static int Tighter(int configured, int requested) =>
+        configured == 0 ? requested : requested == 0 ? configured : Math.Min(configured, requested);
+}
