@@ -5,7 +5,7 @@ namespace Multichat.Persistence.Internal;
 
 /// <summary>
 /// The keyset position behind a <see cref="SessionPage.ContinuationToken"/>: the (UpdatedAt, SessionId) of the last
-/// session of the page. Sessions sort by UpdatedAt descending, then SessionId descending (ordinal), so the next page
+/// session of the page. Sessions sort by UpdatedAt descending, then SessionId descending by code point (<see cref="CodePointOrder"/>), so the next page
 /// starts strictly after this position and paging never skips or repeats a session that did not change meanwhile.
 /// </summary>
 internal readonly record struct SessionCursor(long UpdatedAtUtcTicks, string SessionId)
@@ -19,7 +19,7 @@ internal readonly record struct SessionCursor(long UpdatedAtUtcTicks, string Ses
 
     public bool Precedes(long updatedAtUtcTicks, string sessionId) =>
         updatedAtUtcTicks < UpdatedAtUtcTicks
-        || (updatedAtUtcTicks == UpdatedAtUtcTicks && string.CompareOrdinal(sessionId, SessionId) < 0);
+        || (updatedAtUtcTicks == UpdatedAtUtcTicks && CodePointOrder.Compare(sessionId, SessionId) < 0);
 
     public string Encode()
     {
@@ -59,6 +59,6 @@ internal readonly record struct SessionCursor(long UpdatedAtUtcTicks, string Ses
     public static int CompareForListing(ChatSession x, ChatSession y)
     {
         var byTime = y.UpdatedAt.UtcTicks.CompareTo(x.UpdatedAt.UtcTicks);
-        return byTime != 0 ? byTime : string.CompareOrdinal(y.SessionId, x.SessionId);
+        return byTime != 0 ? byTime : CodePointOrder.Compare(y.SessionId, x.SessionId);
     }
 }

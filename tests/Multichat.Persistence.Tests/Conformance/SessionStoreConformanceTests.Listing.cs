@@ -136,4 +136,28 @@ public abstract partial class SessionStoreConformanceTests
         page.Sessions.Should().BeEmpty();
         page.ContinuationToken.Should().BeNull();
     }
+
+    [Fact]
+    public virtual async Task ListSessions_EqualActivity_BreaksTiesByCodePointOnEveryPage()
+    {
+        // Ordinal UTF-16 order puts U+10000 and above (surrogates) before U+E000..U+FFFF; UTF-8 byte order, which
+        // SQLite and Redis use, puts them after. Every store follows the code point order.
+        Clock.AutoAdvanceAmount = TimeSpan.Zero;
+        string[] newestFirst = ["a\U0001F600", "a\U00010000", "a\uFFFD", "a\uE000", "a\u00E9", "aZ", "a"];
+        foreach (var id in newestFirst.Reverse())
+        {
+            await NewSessionAsync(id);
+        }
+
+        var listed = new List<string>();
+        SessionQuery? query = new() { Limit = 2 };
+        while (query is not null)
+        {
+            var page = await Store.ListSessionsAsync(query, Ct);
+            listed.AddRange(page.Sessions.Select(s => s.SessionId));
+            query = page.ContinuationToken is null ? null : query with { ContinuationToken = page.ContinuationToken };
+        }
+
+        listed.Should().Equal(newestFirst);
+    }
 }
