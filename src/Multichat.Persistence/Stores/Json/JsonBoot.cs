@@ -14,8 +14,9 @@ internal static class JsonBoot
     // adjustments move it too. A few seconds of tolerance absorb that; a real reboot moves it by at least its own duration.
     private const long ToleranceSeconds = 5;
 
-    /// <summary>When the machine booted, in Unix seconds, as this process sees it.</summary>
-    public static long Time { get; } = (DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64)).ToUnixTimeSeconds();
+    /// <summary>When the machine booted, in Unix seconds, as this process sees it (the real clock on purpose: it is
+    /// compared with the boot time other processes wrote, never with a store clock a test may fake).</summary>
+    public static long Time { get; } = (TimeProvider.System.GetUtcNow() - TimeSpan.FromMilliseconds(Environment.TickCount64)).ToUnixTimeSeconds();
 
     /// <summary>
     /// A hash of Linux's per-boot random id, or 0 where there is none. Exact where the time is not: the monotonic clock
