@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs the library and runs the DESIGN/README quick start, verbatim, in a separate console app that references
-# the .nupkg (not the project), so what users install is what is checked.
+# Packs the library and runs the README quick start, verbatim, in a separate console app that references the
+# .nupkg (not the project), so what users install and copy is what is checked.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -24,7 +24,19 @@ cat > "$work/app/QuickStart.csproj" <<XML
   </ItemGroup>
 </Project>
 XML
-cp "$root/scripts/quickstart/Program.cs" "$work/app/Program.cs"
+# The snippet: the first csharp block after "## Quick start" in README.md; its using lines go first.
+snippet=$(awk '/^## Quick start/ { section = 1 } section && /^```csharp/ { inside = 1; next } inside && /^```/ { exit } inside { print }' "$root/README.md")
+[ -n "$snippet" ] || { echo "verify-package: no csharp block under '## Quick start' in README.md" >&2; exit 1; }
+{
+  printf '%s\n' "$snippet" | grep '^using '
+  while IFS= read -r line; do
+    if [ "$line" = "// {README quick start}" ]; then
+      printf '%s\n' "$snippet" | grep -v '^using '
+    else
+      printf '%s\n' "$line"
+    fi
+  done < "$root/scripts/quickstart/Program.cs"
+} > "$work/app/Program.cs"
 # Keep the app out of the repository's Directory.*.props by building it where they are not found.
 cat > "$work/app/nuget.config" <<XML
 <configuration>
