@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Multichat.Persistence.Tests.Infrastructure;
 
@@ -11,6 +12,7 @@ namespace Multichat.Persistence.Tests.Conformance;
 public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
 {
     private readonly List<SessionPersistence> _opened = [];
+    private readonly List<ServiceProvider> _providers = [];
 
     protected SessionStoreConformanceTests()
     {
@@ -25,6 +27,12 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
 
     /// <summary>Whether a second instance over the same storage sees the first one's data (false for Memory).</summary>
     protected virtual bool SharesStorageAcrossInstances => true;
+
+    /// <summary>
+    /// Whether instances come from <c>AddSessionPersistence</c> (the facade DI hands out, over DI's composed
+    /// <see cref="ISessionStore"/>) instead of <see cref="SessionPersistence.Create"/>; both compose the same pipeline.
+    /// </summary>
+    protected virtual bool OpenThroughDependencyInjection => false;
 
     /// <summary>The first instance over this test's storage.</summary>
     protected SessionPersistence Store { get; private set; } = null!;
@@ -44,6 +52,11 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
             await opened.DisposeAsync();
         }
 
+        foreach (var provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
+
         await DeleteStorageAsync(StorageKey);
         GC.SuppressFinalize(this);
     }
@@ -54,6 +67,13 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
         var options = new SessionPersistenceOptions { TimeProvider = Clock };
         ConfigureStorage(options, StorageKey);
         configure?.Invoke(options);
+        if (OpenThroughDependencyInjection)
+        {
+            var provider = new ServiceCollection().AddSessionPersistence(o => Copy(options, o)).BuildServiceProvider();
+            _providers.Add(provider);
+            return Task.FromResult(provider.GetRequiredService<SessionPersistence>());
+        }
+
         var persistence = SessionPersistence.Create(options);
         _opened.Add(persistence);
         return Task.FromResult(persistence);
@@ -65,6 +85,14 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
         var options = new SessionPersistenceOptions { TimeProvider = Clock };
         configure(options);
         return new SessionPersistence(Store.Store, options, ownsStore: false);
+    }
+
+    private static void Copy(SessionPersistenceOptions from, SessionPersistenceOptions to)
+    {
+        foreach (var property in typeof(SessionPersistenceOptions).GetProperties().Where(p => p.CanWrite))
+        {
+            property.SetValue(to, property.GetValue(from));
+        }
     }
 
     protected void RequireSharedStorage()
