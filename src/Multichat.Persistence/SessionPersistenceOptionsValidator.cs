@@ -1,4 +1,7 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Multichat.Persistence.Pipeline;
+using Multichat.Persistence.Stores.Redis;
 
 namespace Multichat.Persistence;
 
@@ -22,6 +25,10 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         {
             failures.Add($"StoragePath is empty; the {options.StorageType} store needs "
                 + (options.StorageType == StorageType.Redis ? "a redis://host:port URL (or set ConnectionString)." : "a folder."));
+        }
+        else if (options.StorageType is StorageType.Json or StorageType.Sqlite or StorageType.Redis)
+        {
+            Location(failures, options);
         }
 
         if (!Enum.IsDefined(options.Durability))
@@ -54,6 +61,49 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// Checks what can be checked without touching the backend, so a wrong location fails at host start instead of
+    /// at the first call: a folder that is a file, a connection string that does not parse, a URL that is none.
+    /// </summary>
+    private static void Location(List<string> failures, SessionPersistenceOptions options)
+    {
+        var usesPath = string.IsNullOrWhiteSpace(options.ConnectionString);
+        switch (options.StorageType)
+        {
+            case StorageType.Json or StorageType.Sqlite when usesPath && File.Exists(options.StoragePath):
+                failures.Add($"StoragePath '{options.StoragePath}' is a file; the {options.StorageType} store needs a folder (it creates it when missing).");
+                break;
+            case StorageType.Sqlite when !usesPath:
+                try
+                {
+                    var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
+                    if (builder.DataSource is "" or ":memory:" || builder.Mode == SqliteOpenMode.Memory)
+                    {
+                        failures.Add("ConnectionString names no database file (or an in-memory database); the Sqlite store needs a file, as in 'Data Source=data/sessions.db'.");
+                    }
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException)
+                {
+                    failures.Add($"ConnectionString is not a SQLite connection string ({ex.Message}); give one such as 'Data Source=data/sessions.db'.");
+                }
+
+                break;
+            case StorageType.Redis:
+                try
+                {
+                    _ = RedisConnection.Configure(StoreFactory.RedisOptions(options));
+                }
+                catch (ArgumentException ex)
+                {
+                    failures.Add(usesPath
+                        ? ex.Message
+                        : $"ConnectionString is not a StackExchange.Redis configuration string ({ex.Message}); give one such as '127.0.0.1:6379,password=…'.");
+                }
+
+                break;
+        }
     }
 
     private static void Duration(List<string> failures, string setting, TimeSpan value, TimeSpan max)

@@ -4,11 +4,22 @@ using Multichat.Persistence;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Reads the snake_case keys of the seed configuration, so existing settings files keep working.</summary>
+/// <summary>
+/// Reads the snake_case keys of the seed configuration, so existing settings files keep working. A setting given in
+/// both spellings with different values is an error (naming both keys), never a silent choice: a file that says
+/// <c>StorageType: Sqlite</c> and <c>storage_type: memory</c> has no right answer to guess.
+/// </summary>
 internal static class SeedConfigurationKeys
 {
     public static void Apply(IConfiguration configuration, SessionPersistenceOptions options)
     {
+        Agree(configuration, nameof(SessionPersistenceOptions.StorageType), "storage_type", static (a, b) =>
+            Enum.TryParse<StorageType>(a, ignoreCase: true, out var x) && Enum.TryParse<StorageType>(b, ignoreCase: true, out var y) && x == y);
+        Agree(configuration, nameof(SessionPersistenceOptions.StoragePath), "storage_path", static (a, b) => string.Equals(a, b, StringComparison.Ordinal));
+        Agree(configuration, nameof(SessionPersistenceOptions.CleanupDays), "cleanup_days", SameNumber);
+        Agree(configuration, nameof(SessionPersistenceOptions.MaxSessions), "max_sessions", SameNumber);
+        Agree(configuration, nameof(SessionPersistenceOptions.MaxMessagesPerSession), "max_messages_per_session", SameNumber);
+
         if (configuration["storage_type"] is { } storageType)
         {
             options.StorageType = Enum.TryParse<StorageType>(storageType, ignoreCase: true, out var parsed)
@@ -25,6 +36,20 @@ internal static class SeedConfigurationKeys
         options.MaxSessions = Int(configuration, "max_sessions") ?? options.MaxSessions;
         options.MaxMessagesPerSession = Int(configuration, "max_messages_per_session") ?? options.MaxMessagesPerSession;
     }
+
+    private static void Agree(IConfiguration configuration, string pascalKey, string seedKey, Func<string, string, bool> same)
+    {
+        if (configuration[pascalKey] is { } pascal && configuration[seedKey] is { } seed && !same(pascal, seed))
+        {
+            throw new InvalidOperationException(
+                $"The configuration sets {pascalKey} to '{pascal}' and {seedKey} to '{seed}'; they are one setting in two spellings. Keep one of them.");
+        }
+    }
+
+    private static bool SameNumber(string a, string b) =>
+        int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x)
+        && int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var y)
+        && x == y;
 
     private static int? Int(IConfiguration configuration, string key) => configuration[key] switch
     {

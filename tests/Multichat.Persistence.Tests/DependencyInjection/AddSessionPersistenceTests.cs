@@ -112,4 +112,52 @@ public sealed class AddSessionPersistenceTests
         report.Status.Should().Be(HealthStatus.Healthy);
         report.Entries.Should().ContainKey("multichat-persistence");
     }
+
+    [Theory]
+    [InlineData("StorageType", "Sqlite", "storage_type", "memory")]
+    [InlineData("StoragePath", "a", "storage_path", "b")]
+    [InlineData("MaxSessions", "10", "max_sessions", "20")]
+    public async Task AddSessionPersistence_SettingInBothSpellingsDisagreeing_FailsNamingBoth(string pascal, string pascalValue, string seed, string seedValue)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["StorageType"] = "memory",
+            [pascal] = pascalValue,
+            [seed] = seedValue,
+        }).Build();
+        await using var provider = new ServiceCollection().AddSessionPersistence(configuration).BuildServiceProvider();
+
+        var act = () => provider.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value;
+
+        act.Should().Throw<InvalidOperationException>().WithMessage($"*{pascal}*{seed}*");
+    }
+
+    [Fact]
+    public async Task AddSessionPersistence_SettingInBothSpellingsAgreeing_BindsIt()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["StorageType"] = "Memory",
+            ["storage_type"] = "memory",
+            ["MaxSessions"] = "10",
+            ["max_sessions"] = "10",
+        }).Build();
+        await using var provider = new ServiceCollection().AddSessionPersistence(configuration).BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value;
+
+        options.Should().BeEquivalentTo(new { StorageType = StorageType.Memory, MaxSessions = 10 });
+    }
+
+    [Fact]
+    public async Task AddSessionPersistence_RedisWithoutAUrl_FailsAtHostStart()
+    {
+        var services = new ServiceCollection().AddSessionPersistence(o => o.StorageType = StorageType.Redis);
+        await using var provider = services.BuildServiceProvider();
+
+        // What a generic host runs at start for ValidateOnStart, before any store is opened.
+        var act = () => provider.GetRequiredService<IStartupValidator>().Validate();
+
+        act.Should().Throw<OptionsValidationException>().WithMessage("*StoragePath*redis://*");
+    }
 }

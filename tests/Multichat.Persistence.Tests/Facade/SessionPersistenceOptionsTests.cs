@@ -63,4 +63,72 @@ public sealed class SessionPersistenceOptionsTests
 
         await act.Should().ThrowAsync<ObjectDisposedException>();
     }
+
+    [Theory]
+    [InlineData(StorageType.Json)]
+    [InlineData(StorageType.Sqlite)]
+    public void Validate_StoragePathIsAFile_FailsNamingIt(StorageType storageType)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var result = new SessionPersistenceOptionsValidator().Validate(null, new SessionPersistenceOptions { StorageType = storageType, StoragePath = file });
+
+            result.Failed.Should().BeTrue();
+            result.FailureMessage.Should().Contain("StoragePath").And.Contain("is a file");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("not a connection string")]
+    [InlineData("Data Source=:memory:")]
+    [InlineData("Colour=blue")]
+    public void Validate_SqliteConnectionStringUnusable_FailsNamingIt(string connectionString)
+    {
+        var result = new SessionPersistenceOptionsValidator().Validate(
+            null, new SessionPersistenceOptions { StorageType = StorageType.Sqlite, ConnectionString = connectionString });
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("ConnectionString");
+    }
+
+    [Theory]
+    [InlineData("sessions")]
+    [InlineData("http://127.0.0.1:6379")]
+    [InlineData("redis://127.0.0.1:6379/zero")]
+    public void Validate_RedisStoragePathNotARedisUrl_FailsNamingTheForm(string path)
+    {
+        var result = new SessionPersistenceOptionsValidator().Validate(null, new SessionPersistenceOptions { StorageType = StorageType.Redis, StoragePath = path });
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("redis://host");
+    }
+
+    [Fact]
+    public void Validate_RedisUrl_Succeeds()
+    {
+        var result = new SessionPersistenceOptionsValidator().Validate(
+            null, new SessionPersistenceOptions { StorageType = StorageType.Redis, StoragePath = "redis://127.0.0.1:6379/2" });
+
+        result.Succeeded.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData(nameof(SessionPersistenceOptions.JsonLockTimeout))]
+    [InlineData(nameof(SessionPersistenceOptions.SqliteBusyTimeout))]
+    [InlineData(nameof(SessionPersistenceOptions.RedisConnectTimeout))]
+    [InlineData(nameof(SessionPersistenceOptions.RedisOperationTimeout))]
+    public void Validate_ZeroTimeout_FailsNamingTheSetting(string setting)
+    {
+        var options = new SessionPersistenceOptions { StorageType = StorageType.Memory };
+        typeof(SessionPersistenceOptions).GetProperty(setting)!.SetValue(options, TimeSpan.Zero);
+
+        var result = new SessionPersistenceOptionsValidator().Validate(null, options);
+
+        result.FailureMessage.Should().Contain($"{setting} is 00:00:00");
+    }
 }
