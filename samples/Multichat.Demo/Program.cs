@@ -3,68 +3,104 @@
 //   dotnet run --project samples/Multichat.Demo                      (Json files in ./demo-sessions, the default store)
 //   dotnet run --project samples/Multichat.Demo -- --store Sqlite --path ./demo-db
 //   dotnet run --project samples/Multichat.Demo -- --store Redis --path redis://127.0.0.1:6379
+using Microsoft.Extensions.Options;
 using Multichat.Persistence;
 
 var storageType = StorageType.Json;
-var path = Path.Combine(Environment.CurrentDirectory, "demo-sessions");
-for (var i = 0; i + 1 < args.Length; i += 2)
+string? path = null;
+for (var i = 0; i < args.Length; i++)
 {
-    switch (args[i])
+    var option = args[i];
+    var value = i + 1 < args.Length ? args[++i] : null;
+    switch (option)
     {
+        case "--store" when value is null:
+            return Usage("--store needs a value.");
         case "--store":
-            storageType = Enum.Parse<StorageType>(args[i + 1], ignoreCase: true);
+            if (!value.All(char.IsLetter) || !Enum.TryParse(value, ignoreCase: true, out storageType))
+            {
+                return Usage($"--store '{value}' is not a store.");
+            }
+
             break;
+        case "--path" when value is null:
+            return Usage("--path needs a value.");
         case "--path":
-            path = args[i + 1];
+            path = value;
             break;
         default:
-            Console.Error.WriteLine($"Unknown option {args[i]}; use --store Json|Sqlite|Memory|Redis and --path.");
-            return 2;
+            return Usage($"Unknown option '{option}'.");
     }
 }
 
-await using var persistence = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = storageType, StoragePath = path });
-
-// Each run starts its own conversation; earlier runs stay in the store and are counted below.
-var sessionId = $"demo-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss-fff}";
-string[] agents = ["Planner", "Researcher", "Writer"];
-await persistence.CreateSessionAsync(sessionId, agents, title: "Write a haiku about persistence");
-
-(string From, string? To, string Text)[] script =
-[
-    ("Planner", null, "Goal: a haiku about data that survives restarts. Researcher, find imagery; Writer, draft."),
-    ("Researcher", "Writer", "Imagery: ink on stone, tide lines, seeds in winter soil."),
-    ("Writer", null, "Draft: Ink sinks into stone / the process dies, the words stay / morning reads them back."),
-    ("Planner", "Writer", "Good. Keep line two; make line three about order."),
-    ("Writer", null, "Final: Ink sinks into stone / the process dies, the words stay / one, two, three, in turn."),
-];
-
-var turn = 0;
-foreach (var (from, to, text) in script)
+if (storageType == StorageType.Redis && path is null)
 {
-    await persistence.AddMessageAsync(new ChatMessage
+    return Usage("--store Redis needs --path redis://host:port, for example --path redis://127.0.0.1:6379.");
+}
+
+path ??= Path.Combine(Environment.CurrentDirectory, storageType == StorageType.Sqlite ? "demo-db" : "demo-sessions");
+try
+{
+    return await RunAsync(storageType, path);
+}
+catch (Exception ex) when (ex is SessionPersistenceException or OptionsValidationException)
+{
+    // One clear line instead of a stack trace: the store cannot be reached, or a setting is wrong.
+    Console.Error.WriteLine($"The demo could not use the {storageType} store at '{path}': {ex.Message}");
+    return 1;
+}
+
+static int Usage(string problem)
+{
+    Console.Error.WriteLine($"{problem} Usage: --store Json|Sqlite|Memory|Redis [--path <folder or redis://host:port>]");
+    return 2;
+}
+
+static async Task<int> RunAsync(StorageType storageType, string path)
+{
+    await using var persistence = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = storageType, StoragePath = path });
+
+    // Each run starts its own conversation; earlier runs stay in the store and are counted below.
+    var sessionId = $"demo-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss-fff}";
+    string[] agents = ["Planner", "Researcher", "Writer"];
+    await persistence.CreateSessionAsync(sessionId, agents, title: "Write a haiku about persistence");
+
+    (string From, string? To, string Text)[] script =
+    [
+        ("Planner", null, "Goal: a haiku about data that survives restarts. Researcher, find imagery; Writer, draft."),
+        ("Researcher", "Writer", "Imagery: ink on stone, tide lines, seeds in winter soil."),
+        ("Writer", null, "Draft: Ink sinks into stone / the process dies, the words stay / morning reads them back."),
+        ("Planner", "Writer", "Good. Keep line two; make line three about order."),
+        ("Writer", null, "Final: Ink sinks into stone / the process dies, the words stay / one, two, three, in turn."),
+    ];
+
+    var turn = 0;
+    foreach (var (from, to, text) in script)
     {
-        Id = $"turn-{++turn}",
-        SessionId = sessionId,
-        Sender = from,
-        Recipient = to,
-        Content = text,
-    });
+        await persistence.AddMessageAsync(new ChatMessage
+        {
+            Id = $"turn-{++turn}",
+            SessionId = sessionId,
+            Sender = from,
+            Recipient = to,
+            Content = text,
+        });
+    }
+
+    // A retry of an acknowledged message is not stored twice.
+    await persistence.AddMessageAsync(new ChatMessage { Id = "turn-5", SessionId = sessionId, Sender = "Writer", Content = "(retry)" });
+
+    var session = await persistence.GetSessionAsync(sessionId);
+    Console.WriteLine($"Store: {storageType} ({(storageType == StorageType.Memory ? "in memory" : path)})");
+    Console.WriteLine($"Session '{session!.Title}' with {string.Join(", ", session.Participants)}: {session.MessageCount} messages");
+    Console.WriteLine();
+    foreach (var message in await persistence.GetMessagesAsync(sessionId, limit: 50))
+    {
+        Console.WriteLine($"  #{message.Sequence} {message.Sender} -> {message.Recipient ?? "all"}: {message.Content}");
+    }
+
+    var statistics = await persistence.GetStatisticsAsync();
+    Console.WriteLine();
+    Console.WriteLine($"The store now holds {statistics.SessionCount} session(s) and {statistics.MessageCount} message(s).");
+    return 0;
 }
-
-// A retry of an acknowledged message is not stored twice.
-await persistence.AddMessageAsync(new ChatMessage { Id = "turn-5", SessionId = sessionId, Sender = "Writer", Content = "(retry)" });
-
-var session = await persistence.GetSessionAsync(sessionId);
-Console.WriteLine($"Store: {storageType} ({(storageType == StorageType.Memory ? "in memory" : path)})");
-Console.WriteLine($"Session '{session!.Title}' with {string.Join(", ", session.Participants)}: {session.MessageCount} messages");
-Console.WriteLine();
-foreach (var message in await persistence.GetMessagesAsync(sessionId, limit: 50))
-{
-    Console.WriteLine($"  #{message.Sequence} {message.Sender} -> {message.Recipient ?? "all"}: {message.Content}");
-}
-
-var statistics = await persistence.GetStatisticsAsync();
-Console.WriteLine();
-Console.WriteLine($"The store now holds {statistics.SessionCount} session(s) and {statistics.MessageCount} message(s).");
-return 0;

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using FluentAssertions;
+
+namespace Multichat.Persistence.Tests.Samples;
+
+/// <summary>The demo a newcomer runs first: a clear line and a non-zero exit for every mistake, never a stack trace.</summary>
+public sealed class DemoTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "multichat-demo-tests", Guid.NewGuid().ToString("N")[..12]);
+
+    public DemoTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task Demo_Default_RunsTheConversationOnJson()
+    {
+        var (code, output, error) = await RunAsync();
+
+        code.Should().Be(0, error);
+        output.Should().Contain("Store: Json").And.Contain("5 messages");
+        Directory.Exists(Path.Combine(_folder, "demo-sessions")).Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData("--store", "Foo")]
+    [InlineData("--store", "42")]
+    [InlineData("--store")]
+    [InlineData("--path")]
+    [InlineData("--colour", "blue")]
+    [InlineData("--store", "Redis")]
+    public async Task Demo_BadArguments_PrintsOneLineAndExitsWithTwo(params string[] arguments)
+    {
+        var (code, output, error) = await RunAsync(arguments);
+
+        code.Should().Be(2);
+        error.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain("Usage");
+        output.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Demo_RedisDown_PrintsOneLineAndExitsWithOne()
+    {
+        // A port that nothing listens on: bound, read, released.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (code, _, error) = await RunAsync("--store", "Redis", "--path", $"redis://127.0.0.1:{port}");
+
+        code.Should().Be(1);
+        error.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain("could not use the Redis store");
+        error.Should().NotContain("   at ");
+    }
+
+    private async Task<(int Code, string Output, string Error)> RunAsync(params string[] arguments)
+    {
+        var dll = typeof(DemoTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "DemoDll").Value!;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _folder,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+}
