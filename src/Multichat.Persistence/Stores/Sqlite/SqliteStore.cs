@@ -62,18 +62,22 @@ internal sealed class SqliteStore : ISessionStore
     /// <summary>The database file (or URI) this store opens.</summary>
     public string DataSource { get; }
 
-    public async Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
     {
-        await InterimSessionLimit.CheckAsync(this, maxSessions, cancellationToken).ConfigureAwait(false);
-        return await CreateSessionAsync(session, cancellationToken).ConfigureAwait(false);
-    }
-
-    private Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken)
-    {
-        var now = _clock.GetUtcNow();
-        var record = SessionRecords.New(session, now);
-        return WriteAsync("CreateSession", record, static (lease, record) =>
+        var record = SessionRecords.New(session, _clock.GetUtcNow());
+        return WriteAsync("CreateSession", (record, maxSessions), static (lease, state) =>
         {
+            var (record, maxSessions) = state;
+
+            // Read under BEGIN IMMEDIATE: no other connection, in any process, can add a session before this commits.
+            if (maxSessions > 0 && SessionCount(lease) >= maxSessions)
+            {
+                // A taken id is reported as such whether or not the store is full (as the other stores do).
+                throw SessionExists(lease, record.SessionId)
+                    ? SessionAlreadyExistsException.ForSession(record.SessionId)
+                    : QuotaExceededException.ForSessions(maxSessions);
+            }
+
             InsertSession(lease, record);
             return record;
         }, cancellationToken);
@@ -560,6 +564,25 @@ internal sealed class SqliteStore : ISessionStore
         command.Parameters[0].Value = sessionId;
         using var reader = command.ExecuteReader();
         return reader.Read() ? SqliteRecords.ReadSession(reader) : null;
+    }
+
+    /// <summary>The sessions the store holds, from the row the schema's triggers keep: one seek, whatever the count.</summary>
+    private static long SessionCount(SqliteConnectionLease lease)
+    {
+        var command = lease.GetRaw(SqliteSql.SelectSessionCount);
+        if (!command.ReadFirst())
+        {
+            // Deleted by hand: count once and put it back, inside this same transaction.
+            lease.GetRaw(SqliteSql.RestoreSessionCount).Execute();
+            if (!command.ReadFirst())
+            {
+                throw new StoreCorruptedException("The session_count row of the Sqlite store cannot be restored.");
+            }
+        }
+
+        var count = command.Int64(0);
+        command.Reset();
+        return count;
     }
 
     private static bool SessionExists(SqliteConnectionLease lease, string sessionId)
