@@ -803,7 +803,7 @@ internal sealed class SqliteStore : ISessionStore
             }
         }
 
-        return SqliteConnectionLease.Open(_connectionString, _durability, readOnly: true);
+        return SqliteConnectionLease.Open(_connectionString, _durability, readOnly: true, _busyTimeout);
     }
 
     private void ReturnReader(SqliteConnectionLease lease)
@@ -841,7 +841,7 @@ internal sealed class SqliteStore : ISessionStore
                 try
                 {
                     CreateFolder();
-                    writer = SqliteConnectionLease.Open(_connectionString, _durability, readOnly: false);
+                    writer = SqliteConnectionLease.Open(_connectionString, _durability, readOnly: false, _busyTimeout);
                     SqliteSchema.Initialize(writer, DataSource, _logger);
                     if (_disposed)
                     {
