@@ -35,8 +35,17 @@ internal sealed class SqliteConnectionLease : IDisposable
     public SqliteConnection Connection { get; }
 
     /// <summary>Opens a connection with the per-connection settings every connection of the store shares.</summary>
-    public static SqliteConnectionLease Open(string connectionString, Durability durability, bool readOnly)
+    public static SqliteConnectionLease Open(string connectionString, Durability durability, bool readOnly) =>
+        Open(connectionString, durability, readOnly, Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// Opens a connection whose busy handler never blocks longer than <paramref name="busyTimeout"/> (the store's
+    /// whole wait for a lock), so a short timeout is not overrun by the handler's own slice.
+    /// </summary>
+    public static SqliteConnectionLease Open(string connectionString, Durability durability, bool readOnly, TimeSpan busyTimeout)
     {
+        var slice = readOnly ? ReaderBusyMilliseconds : WriterBusyMilliseconds;
+        var busyMilliseconds = busyTimeout == Timeout.InfiniteTimeSpan ? slice : (int)Math.Clamp(busyTimeout.TotalMilliseconds, 1, slice);
         var connection = new SqliteConnection(connectionString);
         try
         {
@@ -45,7 +54,7 @@ internal sealed class SqliteConnectionLease : IDisposable
             command.CommandText = string.Create(
                 CultureInfo.InvariantCulture,
                 $"""
-                PRAGMA busy_timeout = {(readOnly ? ReaderBusyMilliseconds : WriterBusyMilliseconds)};
+                PRAGMA busy_timeout = {busyMilliseconds};
                 PRAGMA foreign_keys = ON;
                 PRAGMA synchronous = {(durability == Durability.Full ? "FULL" : "NORMAL")};
                 PRAGMA cache_size = -16384;

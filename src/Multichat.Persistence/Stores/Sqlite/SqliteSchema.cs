@@ -11,7 +11,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build writes. A file with a higher one was written by a newer build.</summary>
-    public const long CurrentVersion = 3;
+    public const long CurrentVersion = 4;
 
     /// <summary>Marks the file as ours in the SQLite header (<c>PRAGMA application_id</c>): "MCHT".</summary>
     public const long ApplicationId = 0x4D434854;
@@ -75,6 +75,27 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         INSERT INTO session_activity (updated_at, session_id) SELECT updated_at, session_id FROM sessions;
         DROP INDEX ix_sessions_recency;
+        """,
+
+        // 3 → 4: the number of sessions, so a create under MaxSessions checks the limit by reading one row in its own
+        // write transaction instead of counting every session. Triggers keep it, not the store's code: every path
+        // that adds or removes a session row (create, import, replace, delete, cleanup, the sqlite3 shell, and a
+        // process of an older build that opened the file before this migration) counts through them. An
+        // INSERT ... ON CONFLICT DO NOTHING that inserts nothing fires no trigger.
+        """
+        CREATE TABLE session_count (
+            id       INTEGER NOT NULL PRIMARY KEY CHECK (id = 0),
+            sessions INTEGER NOT NULL
+        );
+        INSERT INTO session_count (id, sessions) SELECT 0, count(*) FROM sessions;
+        CREATE TRIGGER tr_sessions_count_insert AFTER INSERT ON sessions
+        BEGIN
+            UPDATE session_count SET sessions = sessions + 1 WHERE id = 0;
+        END;
+        CREATE TRIGGER tr_sessions_count_delete AFTER DELETE ON sessions
+        BEGIN
+            UPDATE session_count SET sessions = sessions - 1 WHERE id = 0;
+        END;
         """,
     ];
 

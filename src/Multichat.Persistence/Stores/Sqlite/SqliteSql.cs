@@ -36,6 +36,13 @@ internal static class SqliteSql
     public static readonly SqliteStatement SelectHead = new(
         $"SELECT s.last_seq, s.message_count, s.updated_at, h.seq, h.appended_at FROM sessions AS s {HeadJoin} WHERE s.session_id = $sid", "$sid");
 
+    /// <summary>How many sessions the store holds: the one row the v4 triggers keep (see <see cref="SqliteSchema"/>).</summary>
+    public static readonly SqliteStatement SelectSessionCount = new("SELECT sessions FROM session_count WHERE id = 0");
+
+    /// <summary>Recreates a missing count row (a hand edit) by counting: a scan, run only when the row is not there.</summary>
+    public static readonly SqliteStatement RestoreSessionCount = new(
+        "INSERT OR IGNORE INTO session_count (id, sessions) SELECT 0, count(*) FROM sessions");
+
     public static readonly SqliteStatement SessionExists = new("SELECT 1 FROM sessions WHERE session_id = $sid", "$sid");
 
     public static readonly SqliteStatement InsertSession = new(

@@ -76,6 +76,18 @@ public sealed class SqliteSchemaTests : IDisposable
             (long)(readOnly ? SqliteConnectionLease.ReaderBusyMilliseconds : SqliteConnectionLease.WriterBusyMilliseconds));
     }
 
+    [Theory]
+    [InlineData(false, 5, 5L)]
+    [InlineData(true, 200, 200L)]
+    [InlineData(true, 60_000, (long)SqliteConnectionLease.ReaderBusyMilliseconds)]
+    public void OpenConnection_StoreBusyTimeout_CapsSqlitesBusyHandler(bool readOnly, int busyTimeoutMilliseconds, long expected)
+    {
+        using var lease = SqliteConnectionLease.Open(
+            $"Data Source={DatabasePath};Pooling=False", Durability.Normal, readOnly, TimeSpan.FromMilliseconds(busyTimeoutMilliseconds));
+
+        Scalar(lease.Connection, "PRAGMA busy_timeout").Should().Be(expected);
+    }
+
     [Fact]
     public async Task Open_SchemaVersionOneFixture_MigratesAndKeepsEverything()
     {

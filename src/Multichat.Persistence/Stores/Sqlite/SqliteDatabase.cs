@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Multichat.Persistence.Stores.Sqlite;
+
+/// <summary>
+/// The store's open connections to one database file and how work runs on them: one writer connection behind an
+/// async gate (SQLite admits one writer anyway), each write one <c>BEGIN IMMEDIATE</c> transaction retried while
+/// another process holds the lock, and a small pool of reader connections. The schema is checked and migrated once,
+/// when the writer first opens.
+/// </summary>
+internal sealed class SqliteDatabase : IAsyncDisposable
+{
+    private const int MaxIdleReaders = 4;
+
+    private readonly string _connectionString;
+    private readonly Durability _durability;
+    private readonly TimeSpan _busyTimeout;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _openGate = new(1, 1);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Stack<SqliteConnectionLease> _idleReaders = new();
+    private SqliteConnectionLease? _writer;
+    private volatile bool _opened;
+    private volatile bool _disposed;
+
+    /// <param name="connectionString">Names the file; Microsoft.Data.Sqlite's pooling already off.</param>
+    /// <param name="dataSource">The file (or URI), for messages.</param>
+    /// <param name="durability">Whether commits are fsynced.</param>
+    /// <param name="busyTimeout">How long a call waits for another process's lock, in all.</param>
+    /// <param name="logger">For busy retries and migrations.</param>
+    public SqliteDatabase(string connectionString, string dataSource, Durability durability, TimeSpan busyTimeout, ILogger logger)
+    {
+        _connectionString = connectionString;
+        DataSource = dataSource;
+        _durability = durability;
+        _busyTimeout = busyTimeout;
+        _logger = logger;
+    }
+
+    /// <summary>The database file (or URI) the connections open.</summary>
+    public string DataSource { get; }
+
+    /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer connection.</summary>
+    public async Task<T> WriteAsync<TState, T>(
+        string operation, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
+            var writer = _writer!;
+            var started = Stopwatch.GetTimestamp();
+            for (var attempt = 1; ; attempt++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!TryBegin(writer, operation, cancellationToken))
+                {
+                    // Another process holds the write lock: wait without holding a thread, then try again.
+                    if (Stopwatch.GetElapsedTime(started) >= _busyTimeout)
+                    {
+                        throw SqliteErrors.Map(new SqliteException("database is locked", 5), operation, DataSource, cancellationToken);
+                    }
+
+                    SqliteLog.BusyRetry(_logger, operation, attempt);
+                    await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    using (writer.InterruptOn(cancellationToken))
+                    {
+                        var result = work(writer, state);
+
+                        // The work may have rolled back itself (an append that must take its slower path).
+                        writer.CommitIfOpen();
+                        return result;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    writer.RollbackQuietly();
+                    var mapped = SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+                    if (ReferenceEquals(mapped, ex))
+                    {
+                        throw;
+                    }
+
+                    throw mapped;
+                }
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a pooled reader connection (WAL: readers never wait for the writer).</summary>
+    public async Task<T> ReadAsync<TState, T>(
+        string operation, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        SqliteConnectionLease? lease = null;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            lease = RentReader();
+            while (true)
+            {
+                try
+                {
+                    using (lease.InterruptOn(cancellationToken))
+                    {
+                        return work(lease, state);
+                    }
+                }
+                catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
+                {
+                    // Only while another connection recovers or checkpoints the WAL; reads change nothing, so retry.
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            var mapped = SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+            if (ReferenceEquals(mapped, ex))
+            {
+                throw;
+            }
+
+            throw mapped;
+        }
+        finally
+        {
+            if (lease is not null)
+            {
+                ReturnReader(lease);
+            }
+        }
+    }
+
+    private bool TryBegin(SqliteConnectionLease writer, string operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return writer.TryBeginImmediate();
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+        }
+    }
+
+    /// <summary>1, 2, 4 … up to 16 ms, with jitter so waiting processes do not retry in lockstep.</summary>
+    private static TimeSpan BusyBackoff(int attempt) =>
+        TimeSpan.FromMilliseconds((1 << Math.Min(attempt - 1, 4)) + (Random.Shared.NextDouble() * 4));
+
+    private bool ShouldRetry(SqliteException exception, long started, CancellationToken cancellationToken) =>
+        SqliteErrors.IsBusy(exception) && !cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(started) < _busyTimeout;
+
+    private SqliteConnectionLease RentReader()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
+        lock (_idleReaders)
+        {
+            if (_idleReaders.TryPop(out var idle))
+            {
+                return idle;
+            }
+        }
+
+        return SqliteConnectionLease.Open(_connectionString, _durability, readOnly: true, _busyTimeout);
+    }
+
+    private void ReturnReader(SqliteConnectionLease lease)
+    {
+        lock (_idleReaders)
+        {
+            if (!_disposed && _idleReaders.Count < MaxIdleReaders)
+            {
+                _idleReaders.Push(lease);
+                return;
+            }
+        }
+
+        lease.Dispose();
+    }
+
+    private ValueTask EnsureOpenAsync(CancellationToken cancellationToken) => _opened ? default : OpenAsync(cancellationToken);
+
+    /// <summary>Opens the writer and brings the schema up to date, once per store instance (never per call).</summary>
+    private async ValueTask OpenAsync(CancellationToken cancellationToken)
+    {
+        await _openGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
+            if (_opened)
+            {
+                return;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            for (var attempt = 1; ; attempt++)
+            {
+                SqliteConnectionLease? writer = null;
+                try
+                {
+                    CreateFolder();
+                    writer = SqliteConnectionLease.Open(_connectionString, _durability, readOnly: false, _busyTimeout);
+                    SqliteSchema.Initialize(writer, DataSource, _logger);
+                    if (_disposed)
+                    {
+                        // Disposed while we opened: do not leave the file open behind the caller's back.
+                        writer.Dispose();
+                        throw new ObjectDisposedException(nameof(SqliteStore));
+                    }
+
+                    _writer = writer;
+                    _opened = true;
+                    return;
+                }
+                catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
+                {
+                    // Another process creates or migrates the schema right now; it will be done in a moment.
+                    writer?.Dispose();
+                }
+                catch (Exception ex)
+                {
+                    writer?.Dispose();
+                    var mapped = SqliteErrors.Map(ex, "Opening the store", DataSource, cancellationToken);
+                    if (ReferenceEquals(mapped, ex))
+                    {
+                        throw;
+                    }
+
+                    throw mapped;
+                }
+
+                await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _openGate.Release();
+        }
+    }
+
+    private void CreateFolder()
+    {
+        if (DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(DataSource));
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+
+        // Wait for a write in flight; closing the last connection checkpoints the WAL into the database file.
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+
+        lock (_idleReaders)
+        {
+            while (_idleReaders.TryPop(out var reader))
+            {
+                reader.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using Multichat.Persistence.Internal;
+using static Multichat.Persistence.Stores.Sqlite.SqliteSessionRows;
+
+namespace Multichat.Persistence.Stores.Sqlite;
+
+/// <summary>
+/// Appending and trimming messages, each run inside one write transaction. An append inserts after the session's
+/// head and moves its activity row; it never writes the session row (see <see cref="SqliteSessionHead"/>).
+/// </summary>
+internal static class SqliteMessageCommands
+{
+    /// <summary>
+    /// Inserts the batch after the session's newest sequence and moves its activity row. Rolls back and returns
+    /// <see langword="null"/> at the first id that is stored already (or repeated in the batch).
+    /// </summary>
+    /// <remarks>
+    /// The session row is not written: its counters and the newest message give the sequence and count (see
+    /// <see cref="SqliteSessionHead"/>), so a commit writes the message's pages and one activity page.
+    /// </remarks>
+    public static IReadOnlyList<ChatMessage>? AppendAssumingNew(
+        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
+    {
+        var (sessionId, messages, maxMessages, clock) = state;
+        var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
+        var now = clock.GetUtcNow();
+        var stored = new ChatMessage[messages.Count];
+        var insert = PrepareInsert(lease, sessionId, now);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!TryInsert(insert, head.LastSequence + 1 + i, messages[i], now, out stored[i]))
+            {
+                lease.RollbackQuietly();
+                return null;
+            }
+        }
+
+        Appended(lease, sessionId, head, head.LastSequence + messages.Count, maxMessages, now);
+        return stored;
+    }
+
+    /// <summary>Inserts what is new and returns the stored original of every id already stored.</summary>
+    public static IReadOnlyList<ChatMessage>? AppendWithLookups(
+        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
+    {
+        var (sessionId, messages, maxMessages, clock) = state;
+        var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
+        var now = clock.GetUtcNow();
+        var stored = new ChatMessage[messages.Count];
+        var insert = PrepareInsert(lease, sessionId, now);
+        var next = head.LastSequence;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            // The unique (session_id, id) key decides idempotency, also for an id repeated earlier in this batch.
+            if (TryInsert(insert, next + 1, messages[i], now, out stored[i]))
+            {
+                next++;
+            }
+            else
+            {
+                stored[i] = SelectMessage(lease, sessionId, messages[i].Id);
+            }
+        }
+
+        if (next != head.LastSequence)
+        {
+            Appended(lease, sessionId, head, next, maxMessages, now);
+        }
+        else
+        {
+            // Nothing new, so the activity stays; the limit may have been lowered since the last append.
+            TrimToLimit(lease, sessionId, head.LastSequence, head.Count, maxMessages, head.ActivityTicks);
+        }
+
+        return stored;
+    }
+
+    /// <summary>Deletes the oldest messages beyond <paramref name="keepLatest"/>; returns how many went.</summary>
+    public static long Trim(SqliteConnectionLease lease, string sessionId, long keepLatest)
+    {
+        if (SelectHead(lease, sessionId) is not { } head || head.Count <= keepLatest)
+        {
+            return 0L;
+        }
+
+        var removed = DeleteOldest(lease, sessionId, head.Count - keepLatest);
+        UpdateCounters(lease, sessionId, head.LastSequence, head.Count - removed, head.ActivityTicks);
+        return removed;
+    }
+
+    /// <summary>After inserting up to <paramref name="lastSequence"/>: moves the activity, and trims to the limit.</summary>
+    private static void Appended(
+        SqliteConnectionLease lease, string sessionId, SqliteSessionHead head, long lastSequence, int maxMessages, DateTimeOffset now)
+    {
+        var activity = head.ActivityAfterAppend(now.UtcTicks);
+        MoveActivity(lease, sessionId, head.ActivityTicks, activity);
+        TrimToLimit(lease, sessionId, lastSequence, head.Count + (lastSequence - head.LastSequence), maxMessages, activity);
+    }
+
+    /// <summary>With a limit set and exceeded, deletes the oldest messages and writes the counters with the activity folded in.</summary>
+    private static void TrimToLimit(SqliteConnectionLease lease, string sessionId, long lastSequence, long count, int maxMessages, long activityTicks)
+    {
+        if (maxMessages > 0 && count > maxMessages)
+        {
+            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages), activityTicks);
+        }
+    }
+
+    /// <summary>The insert statement with what every message of one append shares: the session and the append time.</summary>
+    private static SqliteRawCommand PrepareInsert(SqliteConnectionLease lease, string sessionId, DateTimeOffset now)
+    {
+        var insert = lease.GetRaw(SqliteSql.InsertMessage);
+        insert.Bind(0, sessionId);
+        insert.Bind(8, now.UtcTicks);
+        return insert;
+    }
+
+    /// <summary>Inserts <paramref name="message"/> at <paramref name="sequence"/>; false when its id is stored already.</summary>
+    private static bool TryInsert(SqliteRawCommand insert, long sequence, ChatMessage message, DateTimeOffset now, out ChatMessage stored)
+    {
+        var record = MessageRecords.Stored(message, sequence, now);
+        insert.Bind(1, sequence);
+        insert.Bind(2, record.Id);
+        insert.Bind(3, record.Sender);
+        insert.BindNullable(4, record.Recipient);
+        insert.Bind(5, record.Content);
+        insert.Bind(6, record.Timestamp.UtcTicks);
+        insert.BindNullable(7, SqliteRecords.MetadataText(record.Metadata));
+        insert.Execute();
+        if (insert.Changes != 1)
+        {
+            stored = null!;
+            return false;
+        }
+
+        stored = record;
+        return true;
+    }
+
+    private static ChatMessage SelectMessage(SqliteConnectionLease lease, string sessionId, string id)
+    {
+        var command = lease.Get(SqliteSql.SelectMessageById);
+        command.Parameters[0].Value = sessionId;
+        command.Parameters[1].Value = id;
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? SqliteRecords.ReadMessage(reader, sessionId)
+            : throw new StoreCorruptedException($"Message '{id}' of session '{sessionId}' conflicts with a stored key but cannot be read back.");
+    }
+
+    /// <summary>Deletes the <paramref name="remove"/> oldest messages of a session; returns how many went.</summary>
+    private static long DeleteOldest(SqliteConnectionLease lease, string sessionId, long remove)
+    {
+        var command = lease.Get(SqliteSql.DeleteOldest);
+        command.Parameters[0].Value = sessionId;
+        command.Parameters[1].Value = remove - 1;
+        return command.ExecuteNonQuery();
+    }
+}
