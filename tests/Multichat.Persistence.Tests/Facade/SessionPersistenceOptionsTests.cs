@@ -85,7 +85,6 @@ public sealed class SessionPersistenceOptionsTests
 
     [Theory]
     [InlineData("not a connection string")]
-    [InlineData("Data Source=:memory:")]
     [InlineData("Colour=blue")]
     public void Validate_SqliteConnectionStringUnusable_FailsNamingIt(string connectionString)
     {
