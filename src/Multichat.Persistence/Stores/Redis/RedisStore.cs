@@ -15,33 +15,40 @@ namespace Multichat.Persistence.Stores.Redis;
 /// </summary>
 internal sealed class RedisStore : ISessionStore
 {
-    // Errors that say the server cannot serve now (even when raised inside a script, whose error text then names the
-    // script too) are transient; a type error or a failing script line means data of a shape the store did not write.
-    private static readonly string[] TransientErrors = ["OOM", "LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "NOAUTH", "WRONGPASS", "NOPERM", "MISCONF"];
-
     private readonly RedisConnection _connection;
+    private readonly RedisScriptRunner _runner;
+    private readonly RedisSessionLimit _limit;
     private readonly RedisKeys _keys;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly int _database;
 
     public RedisStore(RedisStoreOptions options, ILogger logger)
     {
         var configuration = RedisConnection.Configure(options);
         _connection = new RedisConnection(configuration, logger);
+        _runner = new RedisScriptRunner(_connection, configuration.DefaultDatabase ?? -1);
         _keys = new RedisKeys(options.KeyPrefix);
+        _limit = new RedisSessionLimit(_runner, _keys, LeaseTime(options), logger);
         _clock = options.TimeProvider;
         _logger = logger;
-        _database = configuration.DefaultDatabase ?? -1;
     }
 
     public string Name => "redis";
 
     public async Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
     {
-        await InterimSessionLimit.CheckAsync(this, maxSessions, cancellationToken).ConfigureAwait(false);
+        // KEYS[1] the record, KEYS[2] its bucket's recency index; on a single node also KEYS[3] the session count and
+        // KEYS[4..] every bucket's recency index: there the limit is checked against their sizes in the same script
+        // (a server that is not a cluster runs scripts over keys of several slots). On a cluster ARGV[9] is 0 and
+        // RedisSessionLimit keeps the count around this script.
         const string Script = """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+            local max = tonumber(ARGV[9])
+            if max > 0 then
+              local count = 0
+              for i = 4, #KEYS do count = count + redis.call('ZCARD', KEYS[i]) end
+              if count >= max then return -1 end
+            end
             redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6])
             if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[2]) end
             if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[4]) end
@@ -49,25 +56,44 @@ internal sealed class RedisStore : ISessionStore
             for p in string.gmatch(ARGV[1], '[^\n]+') do
               redis.call('ZADD', ARGV[7] .. ':p:' .. p, ARGV[6], ARGV[8])
             end
+            if KEYS[3] and redis.call('HEXISTS', KEYS[3], 'n') == 1 then
+              redis.call('HINCRBY', KEYS[3], 'n', 1)
+              redis.call('HINCRBY', KEYS[3], 'e', 1)
+            end
             return 1
             """;
         var keys = _keys.For(session.SessionId);
         var now = _clock.GetUtcNow().UtcTicks;
-        var result = await EvaluateAsync(
-            Script,
-            [keys.Meta, keys.Recent],
-            [
-                RedisRecordCodec.JoinParticipants(session.Participants), session.Title ?? string.Empty, session.Title is null ? "0" : "1",
-                RedisRecordCodec.EncodeMetadata(session.Metadata), now, RedisRecordCodec.Score(now), keys.Base, session.SessionId,
-            ],
-            cancellationToken).ConfigureAwait(false);
-        if ((int)result == 0)
+        var cluster = await _runner.IsClusterAsync(cancellationToken).ConfigureAwait(false);
+        RedisValue[] values =
+        [
+            RedisRecordCodec.JoinParticipants(session.Participants), session.Title ?? string.Empty, session.Title is null ? "0" : "1",
+            RedisRecordCodec.EncodeMetadata(session.Metadata), now, RedisRecordCodec.Score(now), keys.Base, session.SessionId,
+            cluster ? 0 : Math.Max(maxSessions, 0),
+        ];
+        int outcome;
+        if (!cluster)
         {
-            throw SessionAlreadyExistsException.ForSession(session.SessionId);
+            outcome = (int)await EvaluateAsync(Script, [keys.Meta, keys.Recent, .. _keys.LimitKeys], values, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var lease = await _limit.ReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false);
+
+            // An exception here (a timeout: the create may have happened) leaves the lease to expire, counting high.
+            outcome = (int)await EvaluateAsync(Script, [keys.Meta, keys.Recent], values, cancellationToken).ConfigureAwait(false);
+            await _limit.SettleAsync(lease, outcome == 1 ? 1 : 0).ConfigureAwait(false);
         }
 
-        var at = new DateTimeOffset(now, TimeSpan.Zero);
-        return SessionRecords.New(session, at);
+        switch (outcome)
+        {
+            case 0:
+                throw SessionAlreadyExistsException.ForSession(session.SessionId);
+            case -1:
+                throw QuotaExceededException.ForSessions(maxSessions);
+        }
+
+        return SessionRecords.New(session, new DateTimeOffset(now, TimeSpan.Zero));
     }
 
     public async Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
@@ -126,6 +152,8 @@ internal sealed class RedisStore : ISessionStore
 
     public async Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
+        // KEYS[6], on a single node only, is the session count (kept when it exists; on a cluster RedisSessionLimit
+        // keeps it around this script).
         const string Script = """
             local cur = redis.call('HMGET', KEYS[1], 'p', 'n')
             if not cur[1] then return 0 end
@@ -136,12 +164,26 @@ internal sealed class RedisStore : ISessionStore
             local n = tonumber(cur[2])
             if n > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - n) end
             redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+            if KEYS[6] and redis.call('HEXISTS', KEYS[6], 'n') == 1 then
+              redis.call('HINCRBY', KEYS[6], 'n', -1)
+              redis.call('HINCRBY', KEYS[6], 'e', 1)
+            end
             return 1
             """;
         var keys = _keys.For(sessionId);
-        var result = await EvaluateAsync(Script, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], [keys.Base, sessionId], cancellationToken)
-            .ConfigureAwait(false);
-        return (int)result == 1;
+        if (!await _runner.IsClusterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var result = await EvaluateAsync(
+                Script, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, _keys.SessionCount], [keys.Base, sessionId], cancellationToken)
+                .ConfigureAwait(false);
+            return (int)result == 1;
+        }
+
+        var lease = await _limit.ReserveDeleteAsync(cancellationToken).ConfigureAwait(false);
+        var deleted = (int)await EvaluateAsync(Script, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], [keys.Base, sessionId], cancellationToken)
+            .ConfigureAwait(false) == 1;
+        await _limit.SettleAsync(lease, deleted ? -1 : 0).ConfigureAwait(false);
+        return deleted;
     }
 
     public async Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default)
@@ -440,6 +482,8 @@ internal sealed class RedisStore : ISessionStore
 
     public async Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default)
     {
+        // Returns 1 for a new session, 2 for a replaced one, 0 when one exists and may not be replaced. KEYS[6], on a
+        // single node only, is the session count (a new session counts; imports do not check the limit).
         const string Script = """
             local n = redis.call('HGET', KEYS[1], 'n')
             if n then
@@ -458,20 +502,36 @@ internal sealed class RedisStore : ISessionStore
             for p in string.gmatch(ARGV[2], '[^\n]+') do
               redis.call('ZADD', ARGV[11] .. ':p:' .. p, ARGV[10], ARGV[12])
             end
+            if n then return 2 end
+            if KEYS[6] and redis.call('HEXISTS', KEYS[6], 'n') == 1 then
+              redis.call('HINCRBY', KEYS[6], 'n', 1)
+              redis.call('HINCRBY', KEYS[6], 'e', 1)
+            end
             return 1
             """;
         var keys = _keys.For(session.SessionId);
         var updated = session.UpdatedAt.UtcTicks;
-        var result = await EvaluateAsync(
-            Script,
-            [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats],
-            [
-                replaceExisting ? "1" : "0", RedisRecordCodec.JoinParticipants(session.Participants), session.Title ?? string.Empty,
-                session.Title is null ? "0" : "1", RedisRecordCodec.EncodeMetadata(session.Metadata), session.CreatedAt.UtcTicks, updated,
-                session.Version, session.LastSequence, RedisRecordCodec.Score(updated), keys.Base, session.SessionId,
-            ],
-            cancellationToken).ConfigureAwait(false);
-        if ((int)result == 0)
+        RedisValue[] values =
+        [
+            replaceExisting ? "1" : "0", RedisRecordCodec.JoinParticipants(session.Participants), session.Title ?? string.Empty,
+            session.Title is null ? "0" : "1", RedisRecordCodec.EncodeMetadata(session.Metadata), session.CreatedAt.UtcTicks, updated,
+            session.Version, session.LastSequence, RedisRecordCodec.Score(updated), keys.Base, session.SessionId,
+        ];
+        int outcome;
+        if (!await _runner.IsClusterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            outcome = (int)await EvaluateAsync(
+                Script, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, _keys.SessionCount], values, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var lease = await _limit.ReserveCreateAsync(0, cancellationToken).ConfigureAwait(false);
+            outcome = (int)await EvaluateAsync(Script, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], values, cancellationToken)
+                .ConfigureAwait(false);
+            await _limit.SettleAsync(lease, outcome == 1 ? 1 : 0).ConfigureAwait(false);
+        }
+
+        if (outcome == 0)
         {
             throw SessionAlreadyExistsException.ForSession(session.SessionId);
         }
@@ -589,78 +649,13 @@ internal sealed class RedisStore : ISessionStore
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
+    private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken) =>
+        _runner.EvaluateAsync(script, keys, values, cancellationToken);
 
-    /// <summary>Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when the server answers NOSCRIPT; routed by its first key.</summary>
-    private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
-    {
-        // The hot path of every operation: no closure, one async frame.
-        cancellationToken.ThrowIfCancellationRequested();
-        try
-        {
-            var multiplexer = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
-            var database = multiplexer.GetDatabase(_database);
-            try
-            {
-                var call = database.ScriptEvaluateAsync(RedisScriptHashes.Of(script), keys, values);
-                return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            {
-                // The server does not have the script (first use, restart, failover): EVAL runs and caches it there.
-                // NOSCRIPT means nothing ran, so running it now cannot apply anything twice.
-                var call = database.ScriptEvaluateAsync(script, keys, values);
-                return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (Translate(ex) is { } translated)
-        {
-            throw translated;
-        }
-    }
+    private Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken) => _runner.RunAsync(operation, cancellationToken);
 
-    private async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        try
-        {
-            var multiplexer = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
-            return await operation(multiplexer.GetDatabase(_database)).WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (Translate(ex) is { } translated)
-        {
-            throw translated;
-        }
-    }
-
-    /// <summary>The store exception a backend failure surfaces as, or <see langword="null"/> to let it pass (cancellation, disposal).</summary>
-    private static SessionPersistenceException? Translate(Exception ex) => ex switch
-    {
-        RedisTimeoutException => new StoreUnavailableException(
-            "Redis did not answer in time; the operation may or may not have happened (a retried append is not duplicated). Check the server and the timeouts of the connection string.",
-            ex),
-        RedisConnectionException => new StoreUnavailableException(
-            "Redis cannot be reached; the operation may or may not have happened (a retried append is not duplicated). Check that the server runs and the connection settings.",
-            ex),
-        RedisServerException server when IsDataError(server) => new StoreCorruptedException(
-            "Redis holds data of an unexpected shape for this store (a key of the store's prefix was written by something else).", ex),
-        RedisException => new StoreUnavailableException(
-            "Redis refused the operation; it is not ready to serve the store (loading, read-only, out of memory or a cluster change).", ex),
-        _ => null,
-    };
-
-    private static bool IsDataError(RedisServerException ex)
-    {
-        var message = ex.Message;
-        foreach (var transient in TransientErrors)
-        {
-            if (message.StartsWith(transient, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return message.StartsWith("WRONGTYPE", StringComparison.Ordinal)
-            || message.Contains("user_script", StringComparison.Ordinal)
-            || message.Contains("Error running script", StringComparison.Ordinal);
-    }
+    // A lease outlives every live create or delete by far (each step fails within the operation timeout), so one that
+    // is older belongs to a process that stopped between its steps.
+    private static TimeSpan LeaseTime(RedisStoreOptions options) =>
+        TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, 10 * (options.ConnectTimeout + options.OperationTimeout).Ticks));
 }
