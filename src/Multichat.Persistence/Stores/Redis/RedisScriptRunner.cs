@@ -8,7 +8,7 @@ namespace Multichat.Persistence.Stores.Redis;
 /// </summary>
 internal sealed class RedisScriptRunner(RedisConnection connection, int database)
 {
-    // 0 = not known yet, 1 = a single server (or a replica set), 2 = Redis Cluster.
+    // 0 = not known yet, 1 = a single server (or a primary with replicas), 2 = Redis Cluster.
     private int _topology;
 
     /// <summary>Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when the server answers NOSCRIPT; routed by its first key.</summary>
@@ -54,9 +54,9 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
     }
 
     /// <summary>
-    /// Whether the deployment is a Redis Cluster, where one script may only touch keys of one hash slot. Known once a
-    /// server has answered; until then (nothing connected) it answers <see langword="true"/>, the choice that is safe on
-    /// both kinds (see <see cref="RedisSessionLimit"/>), and asks again on the next call.
+    /// Whether the deployment is a Redis Cluster (or a proxy of one), where one script may only touch keys of one hash
+    /// slot. Known once a server has answered: the first call waits for a PING (so a create on a single node never
+    /// takes the cluster path only because the connection was not up yet, which would mix the two ways of counting).
     /// </summary>
     public async ValueTask<bool> IsClusterAsync(CancellationToken cancellationToken)
     {
@@ -66,20 +66,13 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
             return known == 2;
         }
 
-        ConnectionMultiplexer multiplexer;
-        try
-        {
-            multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisErrors.Translate(ex) is { } translated)
-        {
-            throw translated;
-        }
-
+        await RunAsync(db => db.PingAsync(), cancellationToken).ConfigureAwait(false);
+        var multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
         var connected = false;
         foreach (var server in multiplexer.GetServers())
         {
-            if (server.ServerType == ServerType.Cluster)
+            // A proxy in front of a cluster has the same one-slot rule as the cluster itself.
+            if (server.ServerType is ServerType.Cluster or ServerType.Twemproxy or ServerType.Envoyproxy)
             {
                 Volatile.Write(ref _topology, 2);
                 return true;
@@ -94,6 +87,8 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
             return false;
         }
 
-        return true;
+        // Answered, yet no server shows as connected (it dropped right after): guessing could mix the two ways of
+        // counting sessions, so the call fails as any call on a lost connection does.
+        throw new StoreUnavailableException("The Redis connection was lost before the store could tell a single server from a cluster; retry the call.");
     }
 }
