@@ -87,7 +87,20 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     private static int Milliseconds(TimeSpan timeout) => (int)Math.Ceiling(timeout.TotalMilliseconds);
 
-    private static bool Mentions(string text, string setting) => text.Contains(setting + "=", StringComparison.OrdinalIgnoreCase);
+    // A setting is named by the text before '=' of one comma-separated part: "asyncTimeout=…" does not mention syncTimeout.
+    private static bool Mentions(string text, string setting)
+    {
+        foreach (var part in text.Split(','))
+        {
+            var equals = part.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0 && part.AsSpan(0, equals).Trim().Equals(setting, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static ConfigurationOptions FromUrl(string url)
     {

@@ -23,6 +23,12 @@ namespace Multichat.Persistence.Stores.Redis;
 /// <item><c>B:p:&lt;participant&gt;</c> sorted set: that participant's session ids by last activity.</item>
 /// <item><c>B:stats</c> hash: <c>messages</c>, the number of messages the bucket's sessions hold.</item>
 /// </list>
+/// <para>Store-wide, under their own hash tag <c>{sessions}</c> (see <see cref="RedisSessionLimit"/>):</para>
+/// <list type="bullet">
+/// <item><c>P{sessions}:count</c> hash: <c>n</c> the number of sessions, <c>e</c> how often <c>n</c> changed.</item>
+/// <item><c>P{sessions}:creating</c>, <c>P{sessions}:deleting</c> sorted sets: the leases of creates and deletes under
+/// way on a cluster, score = server time in milliseconds when taken.</item>
+/// </list>
 /// The id is the last part of each key, after a fixed kind marker, so no two sessions (or kinds) share a key whatever
 /// characters ids hold; only the first <c>{…}</c> of a key is its hash tag, and that is always the bucket's.
 /// </remarks>
@@ -35,6 +41,7 @@ internal sealed class RedisKeys
     private readonly string[] _bases;
     private readonly RedisKey[] _recent;
     private readonly RedisKey[] _stats;
+    private readonly RedisKey[] _limitKeys;
 
     public RedisKeys(string prefix)
     {
@@ -48,7 +55,27 @@ internal sealed class RedisKeys
             _recent[i] = _bases[i] + ":recent";
             _stats[i] = _bases[i] + ":stats";
         }
+
+        var counterBase = prefix + "{sessions}";
+        SessionCount = counterBase + ":count";
+        Creating = counterBase + ":creating";
+        Deleting = counterBase + ":deleting";
+
+        // The create script's keys on a single node: the counter, then every bucket's recency index (counted there).
+        _limitKeys = [SessionCount, .. _recent];
     }
+
+    /// <summary>The store-wide session counter (a hash: <c>n</c> sessions, <c>e</c> changes of <c>n</c>).</summary>
+    public RedisKey SessionCount { get; }
+
+    /// <summary>The leases of creates under way on a cluster.</summary>
+    public RedisKey Creating { get; }
+
+    /// <summary>The leases of deletes under way on a cluster.</summary>
+    public RedisKey Deleting { get; }
+
+    /// <summary>The counter followed by every bucket's recency index, the keys a single-node create counts sessions with.</summary>
+    public ReadOnlySpan<RedisKey> LimitKeys => _limitKeys;
 
     public string Prefix { get; }
 

@@ -17,4 +17,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "A damaged session record was left out of a listing; reading that session reports it.")]
     public static partial void DamagedSessionSkipped(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "A create or delete on a Redis Cluster is done but its session-count lease could not be settled; the count stays high (never past MaxSessions) until the lease expires and a recount.")]
+    public static partial void SessionCountNotSettled(ILogger logger, Exception exception);
 }

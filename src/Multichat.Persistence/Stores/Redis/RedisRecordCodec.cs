@@ -49,8 +49,8 @@ internal static class RedisRecordCodec
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <summary>The part of a message member the client writes: <c>id LF json</c>; the append script puts the sequence in front.</summary>
-    public static byte[] EncodeMessageBody(ChatMessage message, long timestampUtcTicks)
+    /// <summary>The JSON of a message member (<c>seq LF id LF json</c>), from its stored form; the scripts put the sequence and id in front.</summary>
+    public static byte[] EncodeMessageBody(ChatMessage message)
     {
         // One writer per thread, reset for each message: encoding is synchronous, so a thread never shares it.
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
@@ -65,7 +65,7 @@ internal static class RedisRecordCodec
         }
 
         writer.WriteString("c"u8, message.Content);
-        writer.WriteNumber("t"u8, timestampUtcTicks);
+        writer.WriteNumber("t"u8, message.Timestamp.UtcTicks);
         if (message.Metadata.Count > 0)
         {
             writer.WritePropertyName("m"u8);

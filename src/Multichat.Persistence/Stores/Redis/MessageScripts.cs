@@ -1,0 +1,118 @@
+namespace Multichat.Persistence.Stores.Redis;
+
+/// <summary>
+/// The Lua of the message commands (<see cref="RedisMessageCommands"/>), over one session's keys (all in its bucket's
+/// hash slot): <c>KEYS[1]</c> the session record, <c>KEYS[2]</c> its messages, <c>KEYS[3]</c> its id map, then (as each
+/// script says) its bucket's recency index and statistics.
+/// </summary>
+internal static class MessageScripts
+{
+    /// <summary>
+    /// Keeps only the latest <c>keep</c> messages of a session: the oldest leave the messages and, with their ids, the
+    /// id map; the session's and the bucket's message counts shrink with them. Returns how many went. Shared by
+    /// <see cref="Append"/> (trimming to MaxMessagesPerSession) and <see cref="Trim"/>.
+    /// </summary>
+    private const string TrimFunction = """
+        local function trim(meta, messages, ids, stats, keep)
+          local count = redis.call('ZCARD', messages)
+          if count <= keep then return 0 end
+          local doomed = redis.call('ZRANGE', messages, 0, count - keep - 1)
+          for _, m in ipairs(doomed) do
+            redis.call('HDEL', ids, string.match(m, '^%d+\n([^\n]*)\n'))
+          end
+          redis.call('ZREMRANGEBYRANK', messages, 0, count - keep - 1)
+          redis.call('HINCRBY', meta, 'n', -#doomed)
+          redis.call('HINCRBY', stats, 'messages', -#doomed)
+          return #doomed
+        end
+
+        """;
+
+    /// <summary>
+    /// One round trip: idempotency (id → seq map), sequences, writes, counters, activity indexes and trimming.
+    /// KEYS[4] the bucket's recency index, KEYS[5] its statistics; ARGV: now (ticks), the activity score, the most
+    /// messages to keep (0 = all), then id and body per message. Returns per input message the new sequence (a
+    /// number) or the stored original member (a string), or nil when there is no session.
+    /// </summary>
+    public const string Append = TrimFunction + """
+        local meta = redis.call('HMGET', KEYS[1], 'l', 'n', 'k')
+        if not meta[1] then return false end
+        local first = tonumber(meta[1])
+        local last = first
+        local out = {}
+        local fresh = {}
+        for i = 4, #ARGV, 2 do
+          local id = ARGV[i]
+          if fresh[id] then
+            out[#out + 1] = fresh[id]
+          elseif redis.call('HSETNX', KEYS[3], id, last + 1) == 1 then
+            last = last + 1
+            redis.call('ZADD', KEYS[2], last, last .. '\n' .. id .. '\n' .. ARGV[i + 1])
+            fresh[id] = last
+            out[#out + 1] = last
+          else
+            local seq = redis.call('HGET', KEYS[3], id)
+            local found = redis.call('ZRANGE', KEYS[2], seq, seq, 'BYSCORE')
+            out[#out + 1] = found[1] or 'missing'
+          end
+        end
+        local added = last - first
+        if added > 0 then
+          redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1], 'n', tonumber(meta[2]) + added, 'k', ARGV[2])
+          redis.call('HINCRBY', KEYS[5], 'messages', added)
+          -- The indexes hold whole milliseconds: within the millisecond they already show, they are up to date.
+          if meta[3] ~= ARGV[2] then
+            local base = string.sub(KEYS[4], 1, -8)
+            local sid = string.sub(KEYS[1], #base + 4)
+            redis.call('ZADD', KEYS[4], ARGV[2], sid)
+            for p in string.gmatch(redis.call('HGET', KEYS[1], 'p'), '[^\n]+') do
+              redis.call('ZADD', base .. ':p:' .. p, ARGV[2], sid)
+            end
+          end
+        end
+        local max = tonumber(ARGV[3])
+        if max > 0 then trim(KEYS[1], KEYS[2], KEYS[3], KEYS[5], max) end
+        return out
+        """;
+
+    /// <summary>A page of messages: ARGV min, max (ZRANGE BYSCORE bounds), '1' for newest first, the count; nil when there is no session.</summary>
+    public const string Read = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+        if ARGV[3] == '1' then
+          return redis.call('ZRANGE', KEYS[2], ARGV[2], ARGV[1], 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[4])
+        end
+        return redis.call('ZRANGE', KEYS[2], ARGV[1], ARGV[2], 'BYSCORE', 'LIMIT', 0, ARGV[4])
+        """;
+
+    /// <summary>Keeps the latest ARGV[1] messages; KEYS[4] the bucket's statistics. Returns how many went (0 when there is no session).</summary>
+    public const string Trim = TrimFunction + """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        return trim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[1]))
+        """;
+
+    /// <summary>
+    /// Imports messages with their sequences (ARGV: sequence, id, body per message); KEYS[4] the bucket's statistics.
+    /// The order against what is stored is checked here (it returns {-2, last stored sequence} when the batch does not
+    /// follow it) so a concurrent writer cannot slip in between check and write; {-1} when there is no session.
+    /// </summary>
+    public const string ImportMessages = """
+        local l = redis.call('HGET', KEYS[1], 'l')
+        if not l then return {-1} end
+        local tail = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+        local stored = 0
+        if tail[2] then stored = tonumber(tail[2]) end
+        if tonumber(ARGV[1]) <= stored then return {-2, stored} end
+        local count = 0
+        local top = tonumber(l)
+        for i = 1, #ARGV, 3 do
+          redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i] .. '\n' .. ARGV[i + 1] .. '\n' .. ARGV[i + 2])
+          redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i])
+          count = count + 1
+          if tonumber(ARGV[i]) > top then top = tonumber(ARGV[i]) end
+        end
+        redis.call('HINCRBY', KEYS[1], 'n', count)
+        redis.call('HSET', KEYS[1], 'l', top)
+        redis.call('HINCRBY', KEYS[4], 'messages', count)
+        return {1}
+        """;
+}

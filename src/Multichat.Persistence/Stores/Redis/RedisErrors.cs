@@ -1,0 +1,43 @@
+using StackExchange.Redis;
+
+namespace Multichat.Persistence.Stores.Redis;
+
+/// <summary>Maps StackExchange.Redis failures to the store's exceptions (DESIGN §4.7).</summary>
+internal static class RedisErrors
+{
+    // Errors that say the server cannot serve now (even when raised inside a script, whose error text then names the
+    // script too) are transient; a type error or a failing script line means data of a shape the store did not write.
+    private static readonly string[] TransientErrors = ["OOM", "LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "NOAUTH", "WRONGPASS", "NOPERM", "MISCONF"];
+
+    /// <summary>The store exception a backend failure surfaces as, or <see langword="null"/> to let it pass (cancellation, disposal).</summary>
+    public static SessionPersistenceException? Translate(Exception ex) => ex switch
+    {
+        RedisTimeoutException => new StoreUnavailableException(
+            "Redis did not answer in time; the operation may or may not have happened (a retried append is not duplicated). Check the server and the timeouts of the connection string.",
+            ex),
+        RedisConnectionException => new StoreUnavailableException(
+            "Redis cannot be reached; the operation may or may not have happened (a retried append is not duplicated). Check that the server runs and the connection settings.",
+            ex),
+        RedisServerException server when IsDataError(server) => new StoreCorruptedException(
+            "Redis holds data of an unexpected shape for this store (a key of the store's prefix was written by something else).", ex),
+        RedisException => new StoreUnavailableException(
+            "Redis refused the operation; it is not ready to serve the store (loading, read-only, out of memory or a cluster change).", ex),
+        _ => null,
+    };
+
+    private static bool IsDataError(RedisServerException ex)
+    {
+        var message = ex.Message;
+        foreach (var transient in TransientErrors)
+        {
+            if (message.StartsWith(transient, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return message.StartsWith("WRONGTYPE", StringComparison.Ordinal)
+            || message.Contains("user_script", StringComparison.Ordinal)
+            || message.Contains("Error running script", StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using Multichat.Persistence.Internal;
+using StackExchange.Redis;
+
+namespace Multichat.Persistence.Stores.Redis;
+
+/// <summary>Appends, reads, trims and imports the messages of one session: one script each, in the session's hash slot.</summary>
+internal sealed class RedisMessageCommands(RedisStoreContext context)
+{
+    public async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
+        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+    {
+        var keys = context.Keys.For(sessionId);
+        var now = context.Clock.GetUtcNow();
+        // The bucket's base and the session id are not sent: the script cuts them from KEYS[4] and KEYS[1] when needed.
+        var values = new RedisValue[3 + (messages.Count * 2)];
+        values[0] = now.UtcTicks;
+        values[1] = RedisRecordCodec.Score(now.UtcTicks);
+        values[2] = maxMessages;
+        var records = new ChatMessage[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            // The stored form (timestamp, metadata copy) is fixed before the script runs; only the sequence comes back.
+            var record = MessageRecords.Stored(messages[i], 0, now);
+            records[i] = record;
+            values[3 + (2 * i)] = record.Id;
+            values[4 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(record);
+        }
+
+        var result = await context.Runner.EvaluateAsync(MessageScripts.Append, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], values, cancellationToken)
+            .ConfigureAwait(false);
+        if (result.IsNull)
+        {
+            throw SessionNotFoundException.ForSession(sessionId);
+        }
+
+        var outcomes = (RedisResult[])result!;
+        var stored = new ChatMessage[messages.Count];
+        Dictionary<long, ChatMessage>? fresh = null;
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            var outcome = outcomes[i];
+            if (outcome.Resp2Type == ResultType.Integer)
+            {
+                var sequence = (long)outcome;
+                if (fresh is not null && fresh.TryGetValue(sequence, out var earlier))
+                {
+                    stored[i] = earlier; // an id repeated in the batch: the first occurrence was stored
+                    continue;
+                }
+
+                stored[i] = records[i] with { Sequence = sequence };
+                if (messages.Count > 1)
+                {
+                    (fresh ??= []).Add(sequence, stored[i]);
+                }
+            }
+            else
+            {
+                var member = (RedisValue)outcome;
+                if (member == "missing")
+                {
+                    throw RedisRecordCodec.Corrupted("a message index", null);
+                }
+
+                stored[i] = RedisRecordCodec.DecodeMessage(sessionId, member);
+            }
+        }
+
+        return stored;
+    }
+
+    public async Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
+    {
+        var keys = context.Keys.For(sessionId);
+        RedisValue min = query.AfterSequence is { } afterSequence ? "(" + afterSequence.ToString(CultureInfo.InvariantCulture) : "-inf";
+        RedisValue max = query.BeforeSequence is { } beforeSequence ? "(" + beforeSequence.ToString(CultureInfo.InvariantCulture) : "+inf";
+        var result = await context.Runner.EvaluateAsync(
+            MessageScripts.Read,
+            [keys.Meta, keys.Messages],
+            [min, max, query.Order == MessageOrder.NewestFirst ? "1" : "0", MessagePaging.FetchCount(query)],
+            cancellationToken).ConfigureAwait(false);
+        if (result.IsNull)
+        {
+            throw SessionNotFoundException.ForSession(sessionId);
+        }
+
+        var members = (RedisValue[])result!;
+        var fetched = new List<ChatMessage>(members.Length);
+        foreach (var member in members)
+        {
+            fetched.Add(RedisRecordCodec.DecodeMessage(sessionId, member));
+        }
+
+        return MessagePaging.ToPage(query, fetched);
+    }
+
+    public async Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
+    {
+        var keys = context.Keys.For(sessionId);
+        var result = await context.Runner.EvaluateAsync(MessageScripts.Trim, [keys.Meta, keys.Messages, keys.Ids, keys.Stats], [keepLatest], cancellationToken).ConfigureAwait(false);
+        return (long)result;
+    }
+
+    public async Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ImportChecks.EnsureAscending(messages, 0);
+        if (messages.Count == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (await RedisSessionCommands.ReadAsync(context, sessionId, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw SessionNotFoundException.ForSession(sessionId);
+            }
+
+            return;
+        }
+
+        var keys = context.Keys.For(sessionId);
+        var values = new RedisValue[messages.Count * 3];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var record = MessageRecords.Imported(messages[i]);
+            values[3 * i] = record.Sequence;
+            values[(3 * i) + 1] = record.Id;
+            values[(3 * i) + 2] = RedisRecordCodec.EncodeMessageBody(record);
+        }
+
+        var result = (RedisResult[])(await context.Runner.EvaluateAsync(MessageScripts.ImportMessages, [keys.Meta, keys.Messages, keys.Ids, keys.Stats], values, cancellationToken)
+            .ConfigureAwait(false))!;
+        switch ((int)result[0])
+        {
+            case -1:
+                throw SessionNotFoundException.ForSession(sessionId);
+            case -2:
+                ImportChecks.EnsureAscending(messages, (long)result[1]);
+                break;
+        }
+    }
+}
