@@ -44,9 +44,14 @@ internal sealed class JsonStore : ISessionStore
     private readonly ConcurrentDictionary<JsonSessionState, byte> _held = new();
     private readonly JsonActivityBoard _board;
     private readonly JsonCatalog _catalog;
+    private readonly JsonSessionCount _count;
     private long _damaged;
     private int _mappedIds;
     private int _disposed;
+
+    // Set by the first create under a limit: from then on this instance's deletes lower the session count too, so a
+    // store kept at its limit by evictions does not count its sessions again after every delete.
+    private volatile bool _counting;
 
     public JsonStore(JsonStoreOptions options, ILoggerFactory loggerFactory)
     {
@@ -69,6 +74,7 @@ internal sealed class JsonStore : ISessionStore
         }
 
         _catalog = new JsonCatalog(this, _sessionsFolder, _board);
+        _count = new JsonSessionCount(_root, _sessionsFolder, _board, _lockTimeout, _logger);
     }
 
     public string Name => "json";
@@ -78,14 +84,22 @@ internal sealed class JsonStore : ISessionStore
 
     public static string NewIncarnation() => Guid.NewGuid().ToString("N");
 
-    public async Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
     {
-        await InterimSessionLimit.CheckAsync(this, maxSessions, cancellationToken).ConfigureAwait(false);
-        return await CreateSessionAsync(session, cancellationToken).ConfigureAwait(false);
+        if (maxSessions <= 0)
+        {
+            return CreateSessionAsync(session, counted: false, cancellationToken);
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        _counting = true;
+        var sessionPath = Path.Combine(_sessionsFolder, JsonSessionKey.For(session.SessionId), "session.json");
+        return OnCountAsync(_count.CreateAsync(
+            maxSessions, session.SessionId, sessionPath, () => CreateSessionAsync(session, counted: true, cancellationToken), cancellationToken));
     }
 
-    private Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken) =>
-        RunAsync(session.SessionId, create: true, (Store: this, Session: session), static (state, a) =>
+    private Task<ChatSession> CreateSessionAsync(ChatSession session, bool counted, CancellationToken cancellationToken) =>
+        RunAsync(session.SessionId, create: true, (Store: this, Session: session, Counted: counted), static (state, a) =>
         {
             if (state.Document is not null)
             {
@@ -105,6 +119,11 @@ internal sealed class JsonStore : ISessionStore
                 Incarnation = NewIncarnation(),
             });
             a.Store._board.Stamp(0, held: false);
+            if (!a.Counted)
+            {
+                a.Store._board.Stamp(JsonActivityBoard.UncountedSlot, held: false);
+            }
+
             return state.Snapshot();
         }, missing: null, cancellationToken);
 
@@ -133,6 +152,12 @@ internal sealed class JsonStore : ISessionStore
         }, NotFound<ChatSession>, cancellationToken);
 
     public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        _counting
+            ? OnCountAsync(_count.DeleteAsync(() => DeleteSessionCoreAsync(sessionId, cancellationToken), cancellationToken))
+            : DeleteSessionCoreAsync(sessionId, cancellationToken);
+
+    /// <summary>The delete itself; without the count lock the session count is left alone (it stays an upper bound).</summary>
+    private Task<bool> DeleteSessionCoreAsync(string sessionId, CancellationToken cancellationToken) =>
         RunAsync(sessionId, create: false, this, static (state, store) =>
         {
             if (state.Document is null)
@@ -215,7 +240,10 @@ internal sealed class JsonStore : ISessionStore
                 LastSequence = session.LastSequence,
                 Incarnation = NewIncarnation(),
             });
+
+            // Imports do not keep the session count: the next create under a limit counts again.
             a.Store._board.Stamp(0, held: false);
+            a.Store._board.Stamp(JsonActivityBoard.UncountedSlot, held: false);
             return true;
         }, missing: null, cancellationToken);
 
@@ -295,6 +323,7 @@ internal sealed class JsonStore : ISessionStore
         }
 
         _board.Dispose();
+        _count.Dispose();
     }
 
     internal JsonSessionDocument? ReadDocument(string path)
@@ -361,6 +390,19 @@ internal sealed class JsonStore : ISessionStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new StoreUnavailableException($"The Json store at '{_root}' could not list its sessions: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Failures of the session count file itself (those of a session's files are already translated).</summary>
+    private async Task<T> OnCountAsync<T>(Task<T> operation)
+    {
+        try
+        {
+            return await operation.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"The Json store at '{_root}' could not read or write its session count: {ex.Message}", ex);
         }
     }
 
