@@ -36,10 +36,10 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
     /// <param name="cancellationToken">Cancels the wait for the lock.</param>
     public async Task<ChatSession> CreateAsync(int maxSessions, string sessionId, string sessionPath, Func<Task<ChatSession>> create, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var started = await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var file = await LockAsync(cancellationToken).ConfigureAwait(false);
+            using var file = await LockAsync(started, cancellationToken).ConfigureAwait(false);
             var record = Read(file);
             if (!IsTrusted(record) || (record.Count >= maxSessions && !IsExact(record)))
             {
@@ -75,10 +75,10 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
     /// <summary>Runs <paramref name="delete"/> under the lock and lowers the count when it deleted a session.</summary>
     public async Task<bool> DeleteAsync(Func<Task<bool>> delete, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var started = await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var file = await LockAsync(cancellationToken).ConfigureAwait(false);
+            using var file = await LockAsync(started, cancellationToken).ConfigureAwait(false);
             var deleted = await delete().ConfigureAwait(false);
             var record = Read(file);
             if (deleted && IsTrusted(record) && record.Count > 0)
@@ -142,9 +142,28 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
         return record;
     }
 
-    private async Task<SafeFileHandle> LockAsync(CancellationToken cancellationToken)
+    /// <summary>Takes the in-process gate within the lock timeout; returns when the wait started, for the file lock's share of it.</summary>
+    private async Task<long> EnterAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        if (!await _gate.WaitAsync(lockTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            throw TimedOut(null);
+        }
+
+        return started;
+    }
+
+    private StoreUnavailableException TimedOut(IOException? inner)
+    {
+        JsonStoreLog.CountLockTimedOut(logger, lockTimeout.TotalSeconds);
+        return new StoreUnavailableException(
+            $"The session count of the Json store at '{root}' stayed locked for {lockTimeout.TotalSeconds:0} s (JsonLockTimeout); a process creating or deleting sessions may be stuck. Retry later.",
+            inner);
+    }
+
+    private async Task<SafeFileHandle> LockAsync(long started, CancellationToken cancellationToken)
+    {
         while (true)
         {
             try
@@ -156,10 +175,7 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
             {
                 if (Stopwatch.GetElapsedTime(started) > lockTimeout)
                 {
-                    JsonStoreLog.LockTimedOut(logger, lockTimeout.TotalSeconds);
-                    throw new StoreUnavailableException(
-                        $"The session count of the Json store at '{root}' stayed locked by another process for {lockTimeout.TotalSeconds:0} s; that process may be stuck. Retry later.",
-                        ex);
+                    throw TimedOut(ex);
                 }
             }
 

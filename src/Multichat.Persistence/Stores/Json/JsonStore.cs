@@ -427,7 +427,15 @@ internal sealed class JsonStore : ISessionStore
             state = _states.GetOrAdd(sessionId, _ => new JsonSessionState(key, folder, JsonSessionKey.SlotOf(key, JsonActivityBoard.Slots)));
         }
 
-        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // One budget for the whole wait, the queue in this instance and the lock held by another process alike.
+        var started = Stopwatch.GetTimestamp();
+        if (!await state.Gate.WaitAsync(_lockTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            JsonStoreLog.GateTimedOut(_logger, _lockTimeout.TotalSeconds);
+            throw new StoreUnavailableException(
+                $"A session of the Json store at '{_root}' stayed busy in this instance for {_lockTimeout.TotalSeconds:0} s (JsonLockTimeout); an operation on it may be stuck. Retry later.");
+        }
+
         try
         {
             if (create)
@@ -441,7 +449,7 @@ internal sealed class JsonStore : ISessionStore
 
             if (state.Lock is null)
             {
-                await AcquireAsync(state, cancellationToken).ConfigureAwait(false);
+                await AcquireAsync(state, started, cancellationToken).ConfigureAwait(false);
             }
 
             if (state.Document is { } document && !string.Equals(document.SessionId, sessionId, StringComparison.Ordinal))
@@ -467,10 +475,9 @@ internal sealed class JsonStore : ISessionStore
         }
     }
 
-    private async Task AcquireAsync(JsonSessionState state, CancellationToken cancellationToken)
+    private async Task AcquireAsync(JsonSessionState state, long started, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        var courtesy = state.CourtesyUntil - started;
+        var courtesy = state.CourtesyUntil - Stopwatch.GetTimestamp();
         if (courtesy > 0)
         {
             // We just handed the lock to a waiting process: give it the time to take it.

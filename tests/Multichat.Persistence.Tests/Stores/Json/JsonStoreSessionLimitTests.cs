@@ -112,6 +112,24 @@ public sealed class JsonStoreSessionLimitTests : IDisposable
         await again.Should().ThrowAsync<SessionAlreadyExistsException>("an existing id is a conflict, also at the limit");
     }
 
+    [Fact]
+    public async Task CreateSession_CountLockHeldElsewhere_GivesUpAfterJsonLockTimeout()
+    {
+        var options = Limited(5);
+        options.JsonLockTimeout = TimeSpan.FromMilliseconds(200);
+        await using var store = SessionPersistence.Create(options);
+        await CreateAsync(store, "a");
+
+        // What another process in the middle of a limited create holds.
+        using (File.Open(CountPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var act = () => store.CreateSessionAsync("b", ["x"], cancellationToken: Ct);
+            await act.Should().ThrowAsync<StoreUnavailableException>().WithMessage("*JsonLockTimeout*");
+        }
+
+        await CreateAsync(store, "b");
+    }
+
     private SessionPersistenceOptions Limited(int maxSessions)
     {
         var options = _folder.Options();
