@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
 namespace Multichat.Persistence.Stores.Json;
@@ -15,12 +14,12 @@ namespace Multichat.Persistence.Stores.Json;
 /// instead; a count recorded before the latest stamp, or in an earlier boot, is not trusted until counted again.
 /// See docs/storage/json.md.
 /// </summary>
-internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonActivityBoard board, TimeSpan lockTimeout, ILogger logger) : IDisposable
+internal sealed class JsonSessionCount(JsonStoreContext context) : IDisposable
 {
     private const int RecordSize = 48;
     private static ReadOnlySpan<byte> Magic => "MCHCNT1\n"u8;
 
-    private readonly string _path = Path.Combine(root, "sessions.count");
+    private readonly string _path = Path.Combine(context.Root, "sessions.count");
 
     // One waiter per instance polls the file lock; the others queue here.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -117,18 +116,18 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
 
     /// <summary>Trusted: written in this boot (a power loss may have lost a raise) and after every uncounted create or import.</summary>
     private bool IsTrusted(Record record) =>
-        record.Valid && JsonBoot.IsCurrent(record.BootTime, record.BootId) && record.SeenUncounted == board.Read(JsonActivityBoard.UncountedSlot);
+        record.Valid && JsonBoot.IsCurrent(record.BootTime, record.BootId) && record.SeenUncounted == context.Board.Read(JsonActivityBoard.UncountedSlot);
 
     /// <summary>Exact: counted, and no session was created, imported or deleted since (all of them stamp slot 0).</summary>
-    private bool IsExact(Record record) => record.ExactAt != 0 && record.ExactAt == board.Read(0);
+    private bool IsExact(Record record) => record.ExactAt != 0 && record.ExactAt == context.Board.Read(0);
 
     private Record Recount(SafeFileHandle file)
     {
         // The stamps are read before the folders: a change that lands while we list is seen as a change next time.
-        var uncounted = board.Read(JsonActivityBoard.UncountedSlot);
-        var changed = board.Read(0);
+        var uncounted = context.Board.Read(JsonActivityBoard.UncountedSlot);
+        var changed = context.Board.Read(0);
         long count = 0;
-        foreach (var folder in Directory.EnumerateDirectories(sessionsFolder))
+        foreach (var folder in Directory.EnumerateDirectories(context.SessionsFolder))
         {
             if (File.Exists(Path.Combine(folder, "session.json")))
             {
@@ -146,7 +145,7 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
     private async Task<long> EnterAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        if (!await _gate.WaitAsync(lockTimeout, cancellationToken).ConfigureAwait(false))
+        if (!await _gate.WaitAsync(context.LockTimeout, cancellationToken).ConfigureAwait(false))
         {
             throw TimedOut(null);
         }
@@ -156,9 +155,9 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
 
     private StoreUnavailableException TimedOut(IOException? inner)
     {
-        JsonStoreLog.CountLockTimedOut(logger, lockTimeout.TotalSeconds);
+        JsonStoreLog.CountLockTimedOut(context.Logger, context.LockTimeout.TotalSeconds);
         return new StoreUnavailableException(
-            $"The session count of the Json store at '{root}' stayed locked for {lockTimeout.TotalSeconds:0} s (JsonLockTimeout); a process creating or deleting sessions may be stuck. Retry later.",
+            $"The session count of the Json store at '{context.Root}' stayed locked for {context.LockTimeout.TotalSeconds:0} s (JsonLockTimeout); a process creating or deleting sessions may be stuck. Retry later.",
             inner);
     }
 
@@ -173,7 +172,7 @@ internal sealed class JsonSessionCount(string root, string sessionsFolder, JsonA
             }
             catch (IOException ex) when (ex is not DirectoryNotFoundException and not PathTooLongException)
             {
-                if (Stopwatch.GetElapsedTime(started) > lockTimeout)
+                if (Stopwatch.GetElapsedTime(started) > context.LockTimeout)
                 {
                     throw TimedOut(ex);
                 }
