@@ -16,14 +16,22 @@ internal sealed class JsonActivityBoard : IDisposable
     /// <summary>Set in a slot while a process holds a lock of a session in that slot: its messages may change any moment.</summary>
     public const ulong HeldBit = 1UL << 63;
 
+    /// <summary>
+    /// Past the session slots: stamped by creates and imports that do not keep <see cref="JsonSessionCount"/>'s count, so
+    /// a create under MaxSessions knows to count the sessions again.
+    /// </summary>
+    public const int UncountedSlot = Slots;
+
+    private const long Length = (Slots + 1) * sizeof(ulong);
+
     private readonly SafeFileHandle _file;
 
     public JsonActivityBoard(string path)
     {
         _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        if (RandomAccess.GetLength(_file) < Slots * sizeof(ulong))
+        if (RandomAccess.GetLength(_file) < Length)
         {
-            RandomAccess.SetLength(_file, Slots * sizeof(ulong));
+            RandomAccess.SetLength(_file, Length);
         }
     }
 
@@ -35,6 +43,13 @@ internal sealed class JsonActivityBoard : IDisposable
         RandomAccess.Write(_file, value, (long)slot * sizeof(ulong));
     }
 
+    public ulong Read(int slot)
+    {
+        Span<byte> value = stackalloc byte[sizeof(ulong)];
+        return RandomAccess.Read(_file, value, (long)slot * sizeof(ulong)) == sizeof(ulong) ? BinaryPrimitives.ReadUInt64LittleEndian(value) : 0;
+    }
+
+    /// <summary>Reads the first <c>slots.Length</c> slots (the session slots, not <see cref="UncountedSlot"/>).</summary>
     public void ReadAll(ulong[] slots)
     {
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(slots.AsSpan());

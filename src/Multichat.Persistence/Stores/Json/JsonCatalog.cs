@@ -7,7 +7,7 @@ namespace Multichat.Persistence.Stores.Json;
 /// processes by the <see cref="JsonActivityBoard"/>: each call reads the board and re-reads only the sessions whose
 /// slot changed (or is held by a writer right now), and the folder list only when sessions were created or deleted.
 /// </summary>
-internal sealed class JsonCatalog(JsonStore store, string sessionsFolder, JsonActivityBoard board)
+internal sealed class JsonCatalog(JsonStoreContext context)
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, ChatSession> _sessions = new(StringComparer.Ordinal);
@@ -36,11 +36,11 @@ internal sealed class JsonCatalog(JsonStore store, string sessionsFolder, JsonAc
     private void Refresh()
     {
         // The board is read before the files, so a change made while we read is seen as a change next time.
-        board.ReadAll(_now);
+        context.Board.ReadAll(_now);
         if (!_loaded || _now[0] != _seen[0])
         {
             var present = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var folder in Directory.EnumerateDirectories(sessionsFolder))
+            foreach (var folder in Directory.EnumerateDirectories(context.SessionsFolder))
             {
                 var key = Path.GetFileName(folder);
                 present.Add(key);
@@ -79,16 +79,16 @@ internal sealed class JsonCatalog(JsonStore store, string sessionsFolder, JsonAc
 
     private void Load(string key, int slot)
     {
-        var folder = Path.Combine(sessionsFolder, key);
+        var folder = Path.Combine(context.SessionsFolder, key);
         var sessionPath = Path.Combine(folder, "session.json");
         JsonSessionDocument? document;
         try
         {
-            document = File.Exists(sessionPath) ? store.ReadDocument(sessionPath) : null;
+            document = File.Exists(sessionPath) ? context.ReadDocument(sessionPath) : null;
         }
         catch (StoreCorruptedException)
         {
-            store.ReportDamaged(0, 0);
+            context.ReportDamaged(0, 0);
             document = null;
         }
 

@@ -9,15 +9,15 @@ namespace Multichat.Persistence.Stores.Json;
 /// </summary>
 internal static class JsonLeaseKeeper
 {
-    private static readonly ConcurrentDictionary<JsonStore, byte> Stores = new();
+    private static readonly ConcurrentDictionary<JsonLeases, byte> Leases = new();
     private static readonly AutoResetEvent Wake = new(false);
     private static readonly object Start = new();
     private static Thread? _thread;
 
-    /// <summary>Asks for <see cref="JsonStore.ReleaseUnneededLeases"/> calls until it returns false.</summary>
-    public static void Watch(JsonStore store)
+    /// <summary>Asks for <see cref="JsonLeases.ReleaseUnneeded"/> calls until it returns false.</summary>
+    public static void Watch(JsonLeases leases)
     {
-        if (Stores.TryAdd(store, 0))
+        if (Leases.TryAdd(leases, 0))
         {
             if (_thread is null)
             {
@@ -39,20 +39,20 @@ internal static class JsonLeaseKeeper
     {
         while (true)
         {
-            if (Stores.IsEmpty)
+            if (Leases.IsEmpty)
             {
                 Wake.WaitOne();
             }
 
             Thread.Sleep(2);
-            foreach (var store in Stores.Keys)
+            foreach (var leases in Leases.Keys)
             {
                 // Removed first and put back while it still holds locks, so a lock taken meanwhile is never missed:
-                // Watch adds the store again after its lock was recorded.
-                Stores.TryRemove(store, out _);
-                if (store.ReleaseUnneededLeases())
+                // Watch adds the instance again after its lock was recorded.
+                Leases.TryRemove(leases, out _);
+                if (leases.ReleaseUnneeded())
                 {
-                    Stores.TryAdd(store, 0);
+                    Leases.TryAdd(leases, 0);
                 }
             }
         }

@@ -32,4 +32,22 @@ internal sealed class JsonSessionDocument
 
     /// <summary>Changes whenever <c>messages.jsonl</c> is replaced, so other processes know to drop what they cached.</summary>
     public string Incarnation { get; set; } = "";
+
+    /// <summary>The record of a session as the core rules made it (<see cref="Internal.SessionRecords"/>), with no messages yet.</summary>
+    public static JsonSessionDocument From(ChatSession session, string incarnation) => new()
+    {
+        SessionId = session.SessionId,
+        Participants = [.. session.Participants],
+        Title = session.Title,
+        Metadata = CopyOf(session.Metadata),
+        CreatedAt = session.CreatedAt,
+        UpdatedAt = session.UpdatedAt,
+        Version = session.Version,
+        LastSequence = session.LastSequence,
+        Incarnation = incarnation,
+    };
+
+    /// <summary>An owned copy of metadata, or null when empty (left out of the file).</summary>
+    public static Dictionary<string, string>? CopyOf(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.Count == 0 ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 }

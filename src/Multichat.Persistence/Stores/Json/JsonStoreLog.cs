@@ -15,4 +15,10 @@ internal static partial class JsonStoreLog
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Waited {Seconds} s for a session's lock held by another process; giving up.")]
     public static partial void LockTimedOut(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Waited {Seconds} s for the store's session count lock (MaxSessions); giving up.")]
+    public static partial void CountLockTimedOut(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Waited {Seconds} s for a session busy in this instance; giving up.")]
+    public static partial void GateTimedOut(ILogger logger, double seconds);
 }

@@ -1,0 +1,258 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+
+namespace Multichat.Persistence.Stores.Json;
+
+/// <summary>
+/// A session's <c>messages.jsonl</c> as this instance knows it: the open handle, the committed length, and the first and
+/// last sequences of its lines. Append-only; read by seeking, never whole. Trusted only under the session's lock, after
+/// the session state caught up with what other processes wrote.
+/// </summary>
+internal sealed class JsonMessageLog(string path)
+{
+    private ArrayBufferWriter<byte> _buffer = new(4096);
+    private Utf8JsonWriter? _writer;
+    private SafeFileHandle? _handle;
+
+    public string Path { get; } = path;
+
+    /// <summary>Bytes of committed lines.</summary>
+    public long Length { get; private set; }
+
+    public long FirstLineSequence { get; private set; }
+
+    public long LastLineSequence { get; private set; }
+
+    public DateTimeOffset? LastAt { get; private set; }
+
+    public SafeFileHandle Handle => _handle ??= File.OpenHandle(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+
+    public void Close()
+    {
+        _handle?.Dispose();
+        _handle = null;
+    }
+
+    /// <summary>Closes the file and forgets what was known of it; the next catch-up reads it again.</summary>
+    public void Reset()
+    {
+        Close();
+        Length = 0;
+        FirstLineSequence = 0;
+        LastLineSequence = 0;
+        LastAt = null;
+    }
+
+    /// <summary>Reads the lines other processes committed past <see cref="Length"/>, up to <paramref name="length"/>, and repairs a torn tail.</summary>
+    public void CatchUp(JsonStoreContext context, long length)
+    {
+        var tail = JsonMessagesFile.FindTail(Handle, Length, length);
+        if (tail.LastSequence > 0)
+        {
+            LastLineSequence = tail.LastSequence;
+            LastAt = tail.LastAt;
+        }
+
+        if (FirstLineSequence == 0)
+        {
+            FirstLineSequence = JsonMessagesFile.FirstSequence(Handle, 0, tail.CommittedEnd);
+        }
+
+        Length = tail.CommittedEnd;
+        if (length > tail.CommittedEnd)
+        {
+            // We hold the lock, so nobody is writing: bytes past the last committed line are a crashed writer's leftovers.
+            RandomAccess.SetLength(Handle, tail.CommittedEnd);
+            context.ReportTornTail(length - tail.CommittedEnd);
+        }
+    }
+
+    /// <summary>The offset of the first committed line whose sequence is at least <paramref name="sequence"/> (Length when none).</summary>
+    public long OffsetOf(long sequence) =>
+        JsonSequenceSearch.OffsetOfFirstAtLeast(Handle, Length, sequence, FirstLineSequence, LastLineSequence);
+
+    /// <summary>
+    /// Appends the lines with one positioned write, then records them in <paramref name="ids"/> (null: written without the
+    /// table, which the next append catches up with).
+    /// </summary>
+    public void Write(JsonStoreContext context, List<ChatMessage> lines, DateTimeOffset? at, JsonIdFile? ids)
+    {
+        _buffer.ResetWrittenCount();
+        _writer ??= new Utf8JsonWriter(_buffer, JsonMessageLine.WriterOptions);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            JsonMessageLine.Write(_writer, _buffer, lines[i], at, more: i < lines.Count - 1);
+        }
+
+        // The lines first, then their slots, then IndexedThrough: a writer killed in between leaves IndexedThrough behind
+        // the file, and the next lock holder indexes the lines it missed.
+        ids?.EnsureRoom(lines.Count);
+        RandomAccess.Write(Handle, _buffer.WrittenSpan, Length);
+        if (context.FlushToDisk)
+        {
+            RandomAccess.FlushToDisk(Handle);
+        }
+
+        for (var i = 0; i < lines.Count; i++)
+        {
+            ids?.Add(JsonSessionKey.HashOf(lines[i].Id), lines[i].Sequence);
+            if (FirstLineSequence == 0)
+            {
+                FirstLineSequence = lines[i].Sequence;
+            }
+
+            LastLineSequence = lines[i].Sequence;
+        }
+
+        Length += _buffer.WrittenCount;
+        if (ids is not null)
+        {
+            ids.IndexedThrough = Length;
+        }
+
+        LastAt = at;
+        if (_buffer.Capacity > 1024 * 1024)
+        {
+            // Do not keep a huge batch's buffer alive for the session's lifetime.
+            _buffer = new ArrayBufferWriter<byte>(4096);
+        }
+    }
+
+    /// <summary>Up to <paramref name="count"/> messages of the query at or above <paramref name="floor"/>, in the query's order.</summary>
+    public List<ChatMessage> Fetch(JsonStoreContext context, string sessionId, long floor, MessageQuery query, int count)
+    {
+        var result = new List<ChatMessage>(Math.Min(count, 1024));
+        floor = Math.Max(floor, (query.AfterSequence ?? 0) + 1);
+        var before = query.BeforeSequence ?? long.MaxValue;
+        if (Length == 0 || floor >= before || floor > LastLineSequence)
+        {
+            return result;
+        }
+
+        if (query.Order == MessageOrder.NewestFirst)
+        {
+            var end = before > LastLineSequence ? Length : OffsetOf(before);
+            JsonLineScanner.Backward(Handle, 0, end, (line, offset) =>
+            {
+                if (!JsonMessageLine.TryRead(line, sessionId, out var message))
+                {
+                    context.ReportDamaged(offset, line.Length);
+                    return true;
+                }
+
+                if (message!.Sequence < floor)
+                {
+                    return false;
+                }
+
+                if (message.Sequence < before)
+                {
+                    result.Add(message);
+                }
+
+                return result.Count < count;
+            });
+        }
+        else
+        {
+            var start = floor <= FirstLineSequence ? 0 : OffsetOf(floor);
+            JsonLineScanner.Forward(Handle, start, Length, (line, offset) =>
+            {
+                if (!JsonMessageLine.TryRead(line, sessionId, out var message))
+                {
+                    context.ReportDamaged(offset, line.Length);
+                    return true;
+                }
+
+                if (message!.Sequence >= before)
+                {
+                    return false;
+                }
+
+                if (message.Sequence >= floor)
+                {
+                    result.Add(message);
+                }
+
+                return result.Count < count;
+            });
+        }
+
+        return result;
+    }
+
+    /// <summary>The message stored at <paramref name="sequence"/>, or null (gone, or its line is damaged).</summary>
+    public ChatMessage? ReadAt(JsonStoreContext context, string sessionId, long sequence)
+    {
+        var start = OffsetOf(sequence);
+        ChatMessage? found = null;
+        JsonLineScanner.Forward(Handle, start, Length, (line, offset) =>
+        {
+            if (JsonMessageLine.TryRead(line, sessionId, out var message) && message!.Sequence == sequence)
+            {
+                found = message;
+            }
+            else if (message is null)
+            {
+                context.ReportDamaged(offset, line.Length);
+            }
+
+            return false;
+        }, 4096);
+        return found;
+    }
+
+    /// <summary>
+    /// The sequence of the <paramref name="keep"/>-th message from the end at or above <paramref name="floor"/>, walking back
+    /// over exactly that many lines, and how many of those lines there are (fewer when the file holds fewer).
+    /// </summary>
+    public (long First, long Seen) FindKeptFrom(long floor, long keep)
+    {
+        var first = LastLineSequence + 1;
+        long seen = 0;
+        if (keep > 0)
+        {
+            JsonLineScanner.Backward(Handle, 0, Length, (line, offset) =>
+            {
+                if (JsonMessageLine.TryReadHeader(line, out var sequence, out _, out _, out _) && sequence >= floor)
+                {
+                    first = sequence;
+                    seen++;
+                }
+
+                return seen < keep;
+            });
+        }
+
+        return (first, seen);
+    }
+
+    /// <summary>Replaces the file with its lines from <paramref name="cut"/> on (copied aside, then renamed over it), and forgets it.</summary>
+    public void Compact(JsonStoreContext context, long cut)
+    {
+        var temp = Path + ".tmp";
+        using (var target = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
+        {
+            var block = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                for (var position = cut; position < Length;)
+                {
+                    var read = RandomAccess.Read(Handle, block.AsSpan(0, (int)Math.Min(block.Length, Length - position)), position);
+                    target.Write(block, 0, read);
+                    position += read;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(block);
+            }
+
+            target.Flush(context.FlushToDisk);
+        }
+
+        Close();
+        File.Move(temp, Path, overwrite: true);
+    }
+}

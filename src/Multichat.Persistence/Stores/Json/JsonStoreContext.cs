@@ -1,0 +1,102 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Multichat.Persistence.Stores.Json;
+
+/// <summary>
+/// What the parts of one Json store instance share: its folders, clock, logger, durability, lock timeout, activity board,
+/// damage and mapping counts, and how <c>session.json</c> is read and written. Handed to the per-session state and the
+/// lease and listing parts instead of the store itself, so none of them calls back up into the store.
+/// </summary>
+internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger logger, bool flushToDisk, TimeSpan lockTimeout, JsonActivityBoard board)
+{
+    public static readonly JsonStoreJsonContext Json = new(new JsonSerializerOptions
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+    });
+
+    private long _damaged;
+    private int _mappedIds;
+
+    public string Root { get; } = root;
+
+    public string SessionsFolder { get; } = Path.Combine(root, "sessions");
+
+    public TimeProvider Clock { get; } = clock;
+
+    public ILogger Logger { get; } = logger;
+
+    /// <summary>Whether writes are flushed to the disk before they are acknowledged (<see cref="Durability.Full"/>).</summary>
+    public bool FlushToDisk { get; } = flushToDisk;
+
+    /// <summary>The one budget for every wait for a lock (JsonLockTimeout).</summary>
+    public TimeSpan LockTimeout { get; } = lockTimeout;
+
+    public JsonActivityBoard Board { get; } = board;
+
+    /// <summary>Damaged message lines (and unreadable records) skipped so far by this instance.</summary>
+    public long Damaged => Interlocked.Read(ref _damaged);
+
+    /// <summary>Id files this instance keeps mapped.</summary>
+    public int MappedIds => Volatile.Read(ref _mappedIds);
+
+    public static string NewIncarnation() => Guid.NewGuid().ToString("N");
+
+    public void ReportDamaged(long offset, int length)
+    {
+        // Log the first damaged lines only: a badly damaged file read page after page must not flood the log.
+        if (Interlocked.Increment(ref _damaged) <= 100)
+        {
+            JsonStoreLog.DamagedLineSkipped(Logger, offset, length);
+        }
+    }
+
+    public void ReportTornTail(long bytes) => JsonStoreLog.TornTailRepaired(Logger, bytes);
+
+    public void CountMappedIds(int delta) => Interlocked.Add(ref _mappedIds, delta);
+
+    public JsonSessionDocument? ReadDocument(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            // Shared for delete, so a writer in another process can replace the file while we read it (on Windows too).
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or EndOfStreamException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, Json.JsonSessionDocument)
+                ?? throw new StoreCorruptedException("A session.json file of the Json store holds no record.");
+        }
+        catch (JsonException ex)
+        {
+            throw new StoreCorruptedException(
+                $"A session.json file of the Json store at '{Root}' is not valid JSON ({ex.Message}); restore it from a backup or delete that session's folder.", ex);
+        }
+    }
+
+    public void WriteDocument(string path, JsonSessionDocument document)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(document, Json.JsonSessionDocument);
+        var temp = path + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
+        {
+            file.Write(bytes);
+            file.WriteByte((byte)'\n');
+            file.Flush(FlushToDisk);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+}
