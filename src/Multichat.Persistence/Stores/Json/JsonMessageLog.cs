@@ -123,7 +123,9 @@ internal sealed class JsonMessageLog(string path)
     public List<ChatMessage> Fetch(JsonStoreContext context, string sessionId, long floor, MessageQuery query, int count)
     {
         var result = new List<ChatMessage>(Math.Min(count, 1024));
-        floor = Math.Max(floor, (query.AfterSequence ?? 0) + 1);
+        // After long.MaxValue nothing can follow; adding one would wrap to the smallest long and select everything.
+        var after = query.AfterSequence ?? 0;
+        floor = Math.Max(floor, after == long.MaxValue ? long.MaxValue : after + 1);
         var before = query.BeforeSequence ?? long.MaxValue;
         if (Length == 0 || floor >= before || floor > LastLineSequence)
         {
