@@ -6,7 +6,7 @@ namespace Multichat.Persistence.Tests.Stores.Json;
 /// The conformance suite against the Json store. Every instance of a test opens the same folder, and instances share
 /// nothing in memory, so the second-instance tests go through the same files and locks another process would.
 /// </summary>
-public sealed class JsonStoreConformanceTests : SessionStoreConformanceTests
+public class JsonStoreConformanceTests : SessionStoreConformanceTests
 {
     internal static string Root(string storageKey) => Path.Combine(Path.GetTempPath(), "multichat-json-tests", storageKey);
 

@@ -6,7 +6,7 @@ namespace Multichat.Persistence.Tests.Stores.Sqlite;
 /// The conformance suite against real SQLite files: each test gets its own folder, and a second instance is a second
 /// store (its own writer and reader connections) over the same <c>sessions.db</c>, as another process would open it.
 /// </summary>
-public sealed class SqliteStoreConformanceTests : SessionStoreConformanceTests
+public class SqliteStoreConformanceTests : SessionStoreConformanceTests
 {
     protected override void ConfigureStorage(SessionPersistenceOptions options, string storageKey)
     {
