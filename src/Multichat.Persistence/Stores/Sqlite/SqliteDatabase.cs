@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -47,26 +46,33 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         string operation, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // One deadline from the moment of the call: a caller queued behind others of this store (each waiting for
+        // another process's lock) waits the busy timeout once, not once per caller ahead of it.
+        var deadline = SqliteDeadline.Start(_busyTimeout);
+        await EnsureOpenAsync(operation, deadline, cancellationToken).ConfigureAwait(false);
+        if (!await _writeGate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
+        {
+            throw LockTimeout(operation, cancellationToken);
+        }
+
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
             var writer = _writer!;
-            var started = Stopwatch.GetTimestamp();
             for (var attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!TryBegin(writer, operation, cancellationToken))
                 {
                     // Another process holds the write lock: wait without holding a thread, then try again.
-                    if (Stopwatch.GetElapsedTime(started) >= _busyTimeout)
+                    if (deadline.IsExpired)
                     {
-                        throw SqliteErrors.Map(new SqliteException("database is locked", 5), operation, DataSource, cancellationToken);
+                        throw LockTimeout(operation, cancellationToken);
                     }
 
                     SqliteLog.BusyRetry(_logger, operation, attempt);
-                    await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(deadline.Cap(BusyBackoff(attempt)), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -105,9 +111,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         string operation, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        var deadline = SqliteDeadline.Start(_busyTimeout);
+        await EnsureOpenAsync(operation, deadline, cancellationToken).ConfigureAwait(false);
         SqliteConnectionLease? lease = null;
-        var started = Stopwatch.GetTimestamp();
         try
         {
             lease = RentReader();
@@ -120,7 +126,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                         return work(lease, state);
                     }
                 }
-                catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
+                catch (SqliteException ex) when (ShouldRetry(ex, deadline, cancellationToken))
                 {
                     // Only while another connection recovers or checkpoints the WAL; reads change nothing, so retry.
                 }
@@ -161,8 +167,12 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private static TimeSpan BusyBackoff(int attempt) =>
         TimeSpan.FromMilliseconds((1 << Math.Min(attempt - 1, 4)) + (Random.Shared.NextDouble() * 4));
 
-    private bool ShouldRetry(SqliteException exception, long started, CancellationToken cancellationToken) =>
-        SqliteErrors.IsBusy(exception) && !cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(started) < _busyTimeout;
+    private static bool ShouldRetry(SqliteException exception, SqliteDeadline deadline, CancellationToken cancellationToken) =>
+        SqliteErrors.IsBusy(exception) && !cancellationToken.IsCancellationRequested && !deadline.IsExpired;
+
+    /// <summary>The caller's deadline passed while another connection (of this store or another process) held the lock.</summary>
+    private Exception LockTimeout(string operation, CancellationToken cancellationToken) =>
+        SqliteErrors.Map(new SqliteException("database is locked", 5), operation, DataSource, cancellationToken);
 
     private SqliteConnectionLease RentReader()
     {
@@ -192,12 +202,17 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         lease.Dispose();
     }
 
-    private ValueTask EnsureOpenAsync(CancellationToken cancellationToken) => _opened ? default : OpenAsync(cancellationToken);
+    private ValueTask EnsureOpenAsync(string operation, SqliteDeadline deadline, CancellationToken cancellationToken) =>
+        _opened ? default : OpenAsync(operation, deadline, cancellationToken);
 
     /// <summary>Opens the writer and brings the schema up to date, once per store instance (never per call).</summary>
-    private async ValueTask OpenAsync(CancellationToken cancellationToken)
+    private async ValueTask OpenAsync(string operation, SqliteDeadline deadline, CancellationToken cancellationToken)
     {
-        await _openGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await _openGate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
+        {
+            throw LockTimeout(operation, cancellationToken);
+        }
+
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
@@ -206,7 +221,6 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 return;
             }
 
-            var started = Stopwatch.GetTimestamp();
             for (var attempt = 1; ; attempt++)
             {
                 SqliteConnectionLease? writer = null;
@@ -226,7 +240,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                     _opened = true;
                     return;
                 }
-                catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
+                catch (SqliteException ex) when (ShouldRetry(ex, deadline, cancellationToken))
                 {
                     // Another process creates or migrates the schema right now; it will be done in a moment.
                     writer?.Dispose();
@@ -243,7 +257,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                     throw mapped;
                 }
 
-                await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(deadline.Cap(BusyBackoff(attempt)), cancellationToken).ConfigureAwait(false);
             }
         }
         finally
