@@ -178,6 +178,41 @@ public sealed class SqliteSchemaTests : IDisposable
         Query(DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'table'").Should().Equal("notes");
     }
 
+    [Theory]
+    [InlineData(0L, 0L)]
+    [InlineData(2L, 0L)] // a version number this library also used: still not ours without its application_id
+    [InlineData(0L, 0x12345678L)]
+    public async Task Open_DatabaseOfAnotherApplication_LeavesItByteForByteUnchangedWithoutAWal(long userVersion, long applicationId)
+    {
+        // Issue 9, item 4: the store switched such a file to WAL before it refused it.
+        Execute(DatabasePath, $"CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine'); PRAGMA user_version = {userVersion}; PRAGMA application_id = {applicationId}");
+        var before = await File.ReadAllBytesAsync(DatabasePath, Ct);
+        Exception? thrown;
+        await using (var store = Open(_folder))
+        {
+            thrown = await Record.ExceptionAsync(() => store.CreateSessionAsync("s-1", ["p"], cancellationToken: Ct));
+        }
+
+        (await File.ReadAllBytesAsync(DatabasePath, Ct)).Should().Equal(before);
+        File.Exists(DatabasePath + "-wal").Should().BeFalse();
+        File.Exists(DatabasePath + "-shm").Should().BeFalse();
+        File.Exists(DatabasePath + "-journal").Should().BeFalse();
+        thrown.Should().BeOfType<StoreCorruptedException>().Which.Message.Should().Contain("another application").And.Contain("not changed");
+    }
+
+    [Fact]
+    public async Task Open_EmptyFile_IsOursToInitialise()
+    {
+        await File.WriteAllBytesAsync(DatabasePath, [], Ct);
+        await using (var store = Open(_folder))
+        {
+            await store.CreateSessionAsync("s-1", ["p"], cancellationToken: Ct);
+        }
+
+        Pragma(DatabasePath, "user_version").Should().Be(SqliteSchema.CurrentVersion);
+        Pragma(DatabasePath, "journal_mode").Should().Be("wal");
+    }
+
     [Fact]
     public async Task GetSession_DamagedPages_ThrowsStoreCorruptedAndHealthIsUnhealthy()
     {
