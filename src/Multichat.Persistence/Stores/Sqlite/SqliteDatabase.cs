@@ -12,6 +12,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 internal sealed class SqliteDatabase : IAsyncDisposable
 {
     private const int MaxIdleReaders = 4;
+    private const int ConstraintError = 19; // SQLITE_CONSTRAINT
 
     private readonly string _connectionString;
     private readonly Durability _durability;
@@ -23,6 +24,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private SqliteConnectionLease? _writer;
     private volatile bool _opened;
     private volatile bool _disposed;
+    private StoreCorruptedException? _damage;
 
     /// <param name="connectionString">Names the file; Microsoft.Data.Sqlite's pooling already off.</param>
     /// <param name="dataSource">The file (or URI), for messages.</param>
@@ -40,6 +42,13 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
     /// <summary>The database file (or URI) the connections open.</summary>
     public string DataSource { get; }
+
+    /// <summary>
+    /// The first damage a call of this instance met (a damaged page, a file that is not a database, a schema that is
+    /// not ours), or <see langword="null"/>. Health reports it until the store is reopened: SQLite finds damage only
+    /// where a statement reads, so a later health probe on undamaged pages would otherwise say Healthy.
+    /// </summary>
+    public StoreCorruptedException? Damage => Volatile.Read(ref _damage);
 
     /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer connection.</summary>
     public async Task<T> WriteAsync<TState, T>(
@@ -90,7 +99,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 catch (Exception ex)
                 {
                     writer.RollbackQuietly();
-                    var mapped = SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+                    var mapped = Failure(ex, operation, cancellationToken);
                     if (ReferenceEquals(mapped, ex))
                     {
                         throw;
@@ -134,7 +143,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            var mapped = SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+            var mapped = Failure(ex, operation, cancellationToken);
             if (ReferenceEquals(mapped, ex))
             {
                 throw;
@@ -159,8 +168,23 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
         catch (SqliteException ex)
         {
-            throw SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+            throw Failure(ex, operation, cancellationToken);
         }
+    }
+
+    /// <summary>The typed exception for <paramref name="exception"/>; damage is remembered for health.</summary>
+    private Exception Failure(Exception exception, string operation, CancellationToken cancellationToken)
+    {
+        var mapped = SqliteErrors.Map(exception, operation, DataSource, cancellationToken);
+
+        // A constraint conflict is usually the caller's data (an archive repeating a message id), not the file's.
+        var conflict = exception is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xff) == ConstraintError;
+        if (mapped is StoreCorruptedException damage && !conflict)
+        {
+            Interlocked.CompareExchange(ref _damage, damage, null);
+        }
+
+        return mapped;
     }
 
     /// <summary>1, 2, 4 … up to 16 ms, with jitter so waiting processes do not retry in lockstep.</summary>
@@ -248,7 +272,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 catch (Exception ex)
                 {
                     writer?.Dispose();
-                    var mapped = SqliteErrors.Map(ex, "Opening the store", DataSource, cancellationToken);
+                    var mapped = Failure(ex, "Opening the store", cancellationToken);
                     if (ReferenceEquals(mapped, ex))
                     {
                         throw;

@@ -239,6 +239,29 @@ public sealed class SqliteSchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task GetMessages_StoredTimeOutsideTheCalendar_ThrowsStoreCorruptedAndHealthRemembersIt()
+    {
+        // Found by SqliteCorruptionCampaignTests: a flipped byte in a timestamp gave ArgumentOutOfRangeException, and
+        // health, which reads only the header, said Healthy after a call had met the damage.
+        await using (var store = Open(_folder))
+        {
+            await store.CreateSessionAsync("s-1", ["p"], cancellationToken: Ct);
+            await store.AddMessageAsync(new ChatMessage { Id = "m-1", SessionId = "s-1", Sender = "p", Content = "x" }, Ct);
+        }
+
+        Execute(DatabasePath, "UPDATE messages SET timestamp = -5");
+        await using var damaged = Open(_folder);
+        (await damaged.CheckHealthAsync(Ct)).Status.Should().Be(StoreHealthStatus.Healthy, "no call has read the damaged row yet");
+
+        var read = () => damaged.GetMessagesAsync("s-1", 10, Ct);
+
+        (await read.Should().ThrowAsync<StoreCorruptedException>()).Which.InnerException.Should().BeOfType<FormatException>();
+        var health = await damaged.CheckHealthAsync(Ct);
+        health.Status.Should().Be(StoreHealthStatus.Unhealthy);
+        health.Exception.Should().BeOfType<StoreCorruptedException>();
+    }
+
+    [Fact]
     public async Task Sqlite3Cli_ReadsTheTables()
     {
         var cli = CliLocations.FirstOrDefault(File.Exists);
