@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -13,6 +12,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 internal sealed class SqliteDatabase : IAsyncDisposable
 {
     private const int MaxIdleReaders = 4;
+    private const int ConstraintError = 19; // SQLITE_CONSTRAINT
 
     private readonly string _connectionString;
     private readonly Durability _durability;
@@ -24,6 +24,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private SqliteConnectionLease? _writer;
     private volatile bool _opened;
     private volatile bool _disposed;
+    private StoreCorruptedException? _damage;
 
     /// <param name="connectionString">Names the file; Microsoft.Data.Sqlite's pooling already off.</param>
     /// <param name="dataSource">The file (or URI), for messages.</param>
@@ -42,31 +43,45 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     /// <summary>The database file (or URI) the connections open.</summary>
     public string DataSource { get; }
 
+    /// <summary>
+    /// The first damage a call of this instance met (a damaged page, a file that is not a database, a schema that is
+    /// not ours), or <see langword="null"/>. Health reports it until the store is reopened: SQLite finds damage only
+    /// where a statement reads, so a later health probe on undamaged pages would otherwise say Healthy.
+    /// </summary>
+    public StoreCorruptedException? Damage => Volatile.Read(ref _damage);
+
     /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer connection.</summary>
     public async Task<T> WriteAsync<TState, T>(
         string operation, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // One deadline from the moment of the call: a caller queued behind others of this store (each waiting for
+        // another process's lock) waits the busy timeout once, not once per caller ahead of it.
+        var deadline = SqliteDeadline.Start(_busyTimeout);
+        await EnsureOpenAsync(operation, deadline, cancellationToken).ConfigureAwait(false);
+        if (!await _writeGate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
+        {
+            throw LockTimeout(operation, cancellationToken);
+        }
+
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
             var writer = _writer!;
-            var started = Stopwatch.GetTimestamp();
             for (var attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!TryBegin(writer, operation, cancellationToken))
                 {
                     // Another process holds the write lock: wait without holding a thread, then try again.
-                    if (Stopwatch.GetElapsedTime(started) >= _busyTimeout)
+                    if (deadline.IsExpired)
                     {
-                        throw SqliteErrors.Map(new SqliteException("database is locked", 5), operation, DataSource, cancellationToken);
+                        throw LockTimeout(operation, cancellationToken);
                     }
 
                     SqliteLog.BusyRetry(_logger, operation, attempt);
-                    await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(deadline.Cap(BusyBackoff(attempt)), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -84,7 +99,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 catch (Exception ex)
                 {
                     writer.RollbackQuietly();
-                    var mapped = SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+                    var mapped = Failure(ex, operation, cancellationToken);
                     if (ReferenceEquals(mapped, ex))
                     {
                         throw;
@@ -105,9 +120,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         string operation, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        var deadline = SqliteDeadline.Start(_busyTimeout);
+        await EnsureOpenAsync(operation, deadline, cancellationToken).ConfigureAwait(false);
         SqliteConnectionLease? lease = null;
-        var started = Stopwatch.GetTimestamp();
         try
         {
             lease = RentReader();
@@ -120,7 +135,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                         return work(lease, state);
                     }
                 }
-                catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
+                catch (SqliteException ex) when (ShouldRetry(ex, deadline, cancellationToken))
                 {
                     // Only while another connection recovers or checkpoints the WAL; reads change nothing, so retry.
                 }
@@ -128,7 +143,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            var mapped = SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+            var mapped = Failure(ex, operation, cancellationToken);
             if (ReferenceEquals(mapped, ex))
             {
                 throw;
@@ -153,16 +168,35 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
         catch (SqliteException ex)
         {
-            throw SqliteErrors.Map(ex, operation, DataSource, cancellationToken);
+            throw Failure(ex, operation, cancellationToken);
         }
+    }
+
+    /// <summary>The typed exception for <paramref name="exception"/>; damage is remembered for health.</summary>
+    private Exception Failure(Exception exception, string operation, CancellationToken cancellationToken)
+    {
+        var mapped = SqliteErrors.Map(exception, operation, DataSource, cancellationToken);
+
+        // A constraint conflict is usually the caller's data (an archive repeating a message id), not the file's.
+        var conflict = exception is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xff) == ConstraintError;
+        if (mapped is StoreCorruptedException damage && !conflict)
+        {
+            Interlocked.CompareExchange(ref _damage, damage, null);
+        }
+
+        return mapped;
     }
 
     /// <summary>1, 2, 4 … up to 16 ms, with jitter so waiting processes do not retry in lockstep.</summary>
     private static TimeSpan BusyBackoff(int attempt) =>
         TimeSpan.FromMilliseconds((1 << Math.Min(attempt - 1, 4)) + (Random.Shared.NextDouble() * 4));
 
-    private bool ShouldRetry(SqliteException exception, long started, CancellationToken cancellationToken) =>
-        SqliteErrors.IsBusy(exception) && !cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(started) < _busyTimeout;
+    private static bool ShouldRetry(SqliteException exception, SqliteDeadline deadline, CancellationToken cancellationToken) =>
+        SqliteErrors.IsBusy(exception) && !cancellationToken.IsCancellationRequested && !deadline.IsExpired;
+
+    /// <summary>The caller's deadline passed while another connection (of this store or another process) held the lock.</summary>
+    private Exception LockTimeout(string operation, CancellationToken cancellationToken) =>
+        SqliteErrors.Map(new SqliteException("database is locked", 5), operation, DataSource, cancellationToken);
 
     private SqliteConnectionLease RentReader()
     {
@@ -192,12 +226,17 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         lease.Dispose();
     }
 
-    private ValueTask EnsureOpenAsync(CancellationToken cancellationToken) => _opened ? default : OpenAsync(cancellationToken);
+    private ValueTask EnsureOpenAsync(string operation, SqliteDeadline deadline, CancellationToken cancellationToken) =>
+        _opened ? default : OpenAsync(operation, deadline, cancellationToken);
 
     /// <summary>Opens the writer and brings the schema up to date, once per store instance (never per call).</summary>
-    private async ValueTask OpenAsync(CancellationToken cancellationToken)
+    private async ValueTask OpenAsync(string operation, SqliteDeadline deadline, CancellationToken cancellationToken)
     {
-        await _openGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await _openGate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
+        {
+            throw LockTimeout(operation, cancellationToken);
+        }
+
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
@@ -206,7 +245,6 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 return;
             }
 
-            var started = Stopwatch.GetTimestamp();
             for (var attempt = 1; ; attempt++)
             {
                 SqliteConnectionLease? writer = null;
@@ -226,7 +264,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                     _opened = true;
                     return;
                 }
-                catch (SqliteException ex) when (ShouldRetry(ex, started, cancellationToken))
+                catch (SqliteException ex) when (ShouldRetry(ex, deadline, cancellationToken))
                 {
                     // Another process creates or migrates the schema right now; it will be done in a moment.
                     writer?.Dispose();
@@ -234,7 +272,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 catch (Exception ex)
                 {
                     writer?.Dispose();
-                    var mapped = SqliteErrors.Map(ex, "Opening the store", DataSource, cancellationToken);
+                    var mapped = Failure(ex, "Opening the store", cancellationToken);
                     if (ReferenceEquals(mapped, ex))
                     {
                         throw;
@@ -243,7 +281,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                     throw mapped;
                 }
 
-                await Task.Delay(BusyBackoff(attempt), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(deadline.Cap(BusyBackoff(attempt)), cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -103,8 +103,21 @@ internal static class SqliteQueries
         return MessagePaging.ToPage(query, messages);
     }
 
-    public static HealthReport Health(SqliteConnectionLease lease, string name)
+    /// <summary>The schema version and SQLite's; <see cref="StoreHealthStatus.Unhealthy"/> once a call met damage.</summary>
+    public static HealthReport Health(SqliteConnectionLease lease, (string Name, StoreCorruptedException? Damage) state)
     {
+        var (name, damage) = state;
+        if (damage is not null)
+        {
+            return new HealthReport
+            {
+                Status = StoreHealthStatus.Unhealthy,
+                Store = name,
+                Description = $"A call of this store met damage: {damage.Message}",
+                Exception = damage,
+            };
+        }
+
         using var reader = lease.Get(SqliteSql.Health).ExecuteReader();
         reader.Read();
         var version = reader.GetInt64(0);

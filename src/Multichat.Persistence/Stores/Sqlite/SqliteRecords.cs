@@ -35,7 +35,11 @@ internal static class SqliteRecords
         Metadata = ReadMetadata(reader, 6),
     };
 
-    public static DateTimeOffset FromTicks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+    /// <summary>A stored time; a value outside the calendar (a damaged row) is reported as damage, not as a caller's mistake.</summary>
+    public static DateTimeOffset FromTicks(long utcTicks) =>
+        utcTicks is >= 0 and <= 3_155_378_975_999_999_999 // DateTimeOffset.MaxValue.UtcTicks
+            ? new(utcTicks, TimeSpan.Zero)
+            : throw new FormatException($"A stored time holds {utcTicks}, which is not a UTC tick count.");
 
     public static object Participants(IReadOnlyList<string> participants) =>
         JsonSerializer.Serialize(participants, Json.IReadOnlyListString);

@@ -105,10 +105,9 @@ internal static class SqliteSchema
     /// </summary>
     public static void Initialize(SqliteConnectionLease lease, string dataSource, ILogger logger)
     {
-        // Read-only checks first: nothing is written (not even the WAL flag) to a file this build must not touch.
-        var version = Scalar(lease, "PRAGMA user_version");
-        var applicationId = Scalar(lease, "PRAGMA application_id");
-        EnsureReadable(version, applicationId, dataSource);
+        // Recognised on reads alone first: nothing (not even the WAL flag) is written to a file before it is known to
+        // be ours or empty.
+        var version = Recognize(lease, dataSource);
         if (version == CurrentVersion)
         {
             SetWal(lease);
@@ -123,16 +122,8 @@ internal static class SqliteSchema
 
         try
         {
-            // Another process may have migrated while we waited for the write lock.
-            version = Scalar(lease, "PRAGMA user_version");
-            applicationId = Scalar(lease, "PRAGMA application_id");
-            EnsureReadable(version, applicationId, dataSource);
-            if (version == 0 && Scalar(lease, "SELECT count(*) FROM sqlite_master") != 0)
-            {
-                throw new StoreCorruptedException(
-                    $"'{dataSource}' is a SQLite database of another application (it has tables but no Multichat schema version). Point StoragePath or ConnectionString at a folder or file of its own.");
-            }
-
+            // Another process may have created or migrated the schema while we waited for the write lock.
+            version = Recognize(lease, dataSource);
             var from = version;
             for (var step = version; step < CurrentVersion; step++)
             {
@@ -153,19 +144,34 @@ internal static class SqliteSchema
         }
     }
 
-    private static void EnsureReadable(long version, long applicationId, string dataSource)
+    /// <summary>
+    /// The schema version of a file that is ours (0: empty, ours to create), read without writing anything. Every
+    /// version this library wrote carries <see cref="ApplicationId"/>; a file without it that holds tables or a
+    /// <c>user_version</c> belongs to someone else, even when its version number looks like one of ours.
+    /// </summary>
+    private static long Recognize(SqliteConnectionLease lease, string dataSource)
     {
+        var version = Scalar(lease, "PRAGMA user_version");
+        var applicationId = Scalar(lease, "PRAGMA application_id");
+        if (applicationId != 0 && applicationId != ApplicationId)
+        {
+            throw new StoreCorruptedException(
+                $"'{dataSource}' belongs to another application (application_id {applicationId}); the file was not changed. Point StoragePath or ConnectionString at a file of its own.");
+        }
+
+        if (applicationId == 0 && (version != 0 || Scalar(lease, "SELECT count(*) FROM sqlite_master") != 0))
+        {
+            throw new StoreCorruptedException(
+                $"'{dataSource}' is a SQLite database of another application (it has tables or a user_version but not Multichat's application_id); the file was not changed. Point StoragePath or ConnectionString at a folder or file of its own.");
+        }
+
         if (version > CurrentVersion)
         {
             throw new StoreCorruptedException(
                 $"'{dataSource}' has schema version {version}, written by a newer Multichat.Persistence; this version reads up to {CurrentVersion}. Upgrade the library; the file was not changed.");
         }
 
-        if (applicationId != 0 && applicationId != ApplicationId)
-        {
-            throw new StoreCorruptedException(
-                $"'{dataSource}' belongs to another application (application_id {applicationId}); the file was not changed. Point StoragePath or ConnectionString at a file of its own.");
-        }
+        return version;
     }
 
     private static void SetWal(SqliteConnectionLease lease)
@@ -173,6 +179,7 @@ internal static class SqliteSchema
         // Persistent in the file; readers never block the writer and a killed writer leaves the last commit intact.
         using var command = lease.Connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode = WAL";
+        command.CommandTimeout = 1;
         command.ExecuteScalar();
     }
 
@@ -180,6 +187,7 @@ internal static class SqliteSchema
     {
         using var command = lease.Connection.CreateCommand();
         command.CommandText = sql;
+        command.CommandTimeout = 1; // as SqliteConnectionLease.Get: the store's deadline, not Microsoft.Data.Sqlite's, bounds waits
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
@@ -187,6 +195,7 @@ internal static class SqliteSchema
     {
         using var command = lease.Connection.CreateCommand();
         command.CommandText = sql;
+        command.CommandTimeout = 1; // as SqliteConnectionLease.Get: the store's deadline, not Microsoft.Data.Sqlite's, bounds waits
         command.ExecuteNonQuery();
     }
 }

@@ -126,7 +126,7 @@ internal sealed class SqliteStore : ISessionStore
             "ImportMessages", (sessionId, messages), static (lease, state) => SqliteImport.Messages(lease, state.sessionId, state.messages), cancellationToken);
 
     public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
-        _database.ReadAsync("CheckHealth", Name, SqliteQueries.Health, cancellationToken);
+        _database.ReadAsync("CheckHealth", (Name, _database.Damage), SqliteQueries.Health, cancellationToken);
 
     public Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) =>
         _database.ReadAsync("GetStatistics", Name, SqliteQueries.Statistics, cancellationToken);

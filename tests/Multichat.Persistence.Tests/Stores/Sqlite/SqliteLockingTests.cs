@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FluentAssertions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -78,11 +79,68 @@ public sealed class SqliteLockingTests : IAsyncLifetime
         (await store.GetMessagesAsync("s-1", 10, Ct)).Select(m => m.Id).Should().Equal("before");
     }
 
+    [Fact]
+    public async Task AddMessage_ThreeConcurrentCallsWhileTheLockIsHeld_EachFailsWithinTheBusyTimeoutOfItsOwnStart()
+    {
+        // Issue 9, item 3: callers queued on the store's in-process gate used to start their busy timeout only once
+        // they passed it, so the second and third failed after 2x and 3x the timeout.
+        var busyTimeout = TimeSpan.FromSeconds(1);
+        await using var store = Open(busyTimeout);
+        await store.GetSessionAsync("s-1", Ct);
+        HoldWriteLock();
+
+        var calls = Enumerable.Range(0, 3).Select(i => Task.Run(() => TimedAsync(() => store.AddMessageAsync(Message($"queued-{i}"), Ct)), Ct)).ToArray();
+        var outcomes = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        outcomes.Should().AllSatisfy(o => o.Thrown.Should().BeOfType<StoreUnavailableException>());
+        outcomes.Should().AllSatisfy(o => o.Elapsed.Should().BeLessThan(
+            TimeSpan.FromSeconds(2.5), "each call's wait is bounded by the busy timeout from its own start (1 s plus a margin for a loaded machine)"));
+        ReleaseWriteLock();
+        (await store.GetMessagesAsync("s-1", 10, Ct)).Select(m => m.Id).Should().Equal("before");
+    }
+
+    [Fact]
+    public async Task AddMessage_CanceledWhileQueuedBehindAnotherWaitingCall_ThrowsOperationCanceledPromptly()
+    {
+        await using var store = Open(TimeSpan.FromSeconds(30));
+        await store.GetSessionAsync("s-1", Ct);
+        HoldWriteLock();
+        using var first = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var ahead = Task.Run(() => TimedAsync(() => store.AddMessageAsync(Message("ahead"), first.Token)), Ct);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(300));
+
+        var queued = await Task.Run(() => TimedAsync(() => store.AddMessageAsync(Message("queued"), cancel.Token)), Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        queued.Thrown.Should().BeAssignableTo<OperationCanceledException>();
+        queued.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2), "the token is honoured while waiting behind another call, not only at the lock");
+        await first.CancelAsync();
+        var aheadOutcome = await ahead.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        aheadOutcome.Thrown.Should().BeAssignableTo<OperationCanceledException>();
+        aheadOutcome.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
+        ReleaseWriteLock();
+        (await store.GetMessagesAsync("s-1", 10, Ct)).Select(m => m.Id).Should().Equal("before");
+    }
+
     public ValueTask DisposeAsync()
     {
         _blocker.Dispose();
         SqliteTestFolder.Delete(_folder);
         return ValueTask.CompletedTask;
+    }
+
+    private static async Task<(Exception? Thrown, TimeSpan Elapsed)> TimedAsync(Func<Task> call)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await call();
+            return (null, watch.Elapsed);
+        }
+        catch (Exception ex)
+        {
+            return (ex, watch.Elapsed);
+        }
     }
 
     private static ChatMessage Message(string id) => new() { Id = id, SessionId = "s-1", Sender = "p", Content = id };

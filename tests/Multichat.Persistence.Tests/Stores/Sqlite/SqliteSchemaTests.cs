@@ -178,6 +178,41 @@ public sealed class SqliteSchemaTests : IDisposable
         Query(DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'table'").Should().Equal("notes");
     }
 
+    [Theory]
+    [InlineData(0L, 0L)]
+    [InlineData(2L, 0L)] // a version number this library also used: still not ours without its application_id
+    [InlineData(0L, 0x12345678L)]
+    public async Task Open_DatabaseOfAnotherApplication_LeavesItByteForByteUnchangedWithoutAWal(long userVersion, long applicationId)
+    {
+        // Issue 9, item 4: the store switched such a file to WAL before it refused it.
+        Execute(DatabasePath, $"CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine'); PRAGMA user_version = {userVersion}; PRAGMA application_id = {applicationId}");
+        var before = await File.ReadAllBytesAsync(DatabasePath, Ct);
+        Exception? thrown;
+        await using (var store = Open(_folder))
+        {
+            thrown = await Record.ExceptionAsync(() => store.CreateSessionAsync("s-1", ["p"], cancellationToken: Ct));
+        }
+
+        (await File.ReadAllBytesAsync(DatabasePath, Ct)).Should().Equal(before);
+        File.Exists(DatabasePath + "-wal").Should().BeFalse();
+        File.Exists(DatabasePath + "-shm").Should().BeFalse();
+        File.Exists(DatabasePath + "-journal").Should().BeFalse();
+        thrown.Should().BeOfType<StoreCorruptedException>().Which.Message.Should().Contain("another application").And.Contain("not changed");
+    }
+
+    [Fact]
+    public async Task Open_EmptyFile_IsOursToInitialise()
+    {
+        await File.WriteAllBytesAsync(DatabasePath, [], Ct);
+        await using (var store = Open(_folder))
+        {
+            await store.CreateSessionAsync("s-1", ["p"], cancellationToken: Ct);
+        }
+
+        Pragma(DatabasePath, "user_version").Should().Be(SqliteSchema.CurrentVersion);
+        Pragma(DatabasePath, "journal_mode").Should().Be("wal");
+    }
+
     [Fact]
     public async Task GetSession_DamagedPages_ThrowsStoreCorruptedAndHealthIsUnhealthy()
     {
@@ -201,6 +236,29 @@ public sealed class SqliteSchemaTests : IDisposable
 
         (await read.Should().ThrowAsync<StoreCorruptedException>()).Which.InnerException.Should().BeOfType<SqliteException>();
         (await damaged.CheckHealthAsync(Ct)).Status.Should().Be(StoreHealthStatus.Unhealthy);
+    }
+
+    [Fact]
+    public async Task GetMessages_StoredTimeOutsideTheCalendar_ThrowsStoreCorruptedAndHealthRemembersIt()
+    {
+        // Found by SqliteCorruptionCampaignTests: a flipped byte in a timestamp gave ArgumentOutOfRangeException, and
+        // health, which reads only the header, said Healthy after a call had met the damage.
+        await using (var store = Open(_folder))
+        {
+            await store.CreateSessionAsync("s-1", ["p"], cancellationToken: Ct);
+            await store.AddMessageAsync(new ChatMessage { Id = "m-1", SessionId = "s-1", Sender = "p", Content = "x" }, Ct);
+        }
+
+        Execute(DatabasePath, "UPDATE messages SET timestamp = -5");
+        await using var damaged = Open(_folder);
+        (await damaged.CheckHealthAsync(Ct)).Status.Should().Be(StoreHealthStatus.Healthy, "no call has read the damaged row yet");
+
+        var read = () => damaged.GetMessagesAsync("s-1", 10, Ct);
+
+        (await read.Should().ThrowAsync<StoreCorruptedException>()).Which.InnerException.Should().BeOfType<FormatException>();
+        var health = await damaged.CheckHealthAsync(Ct);
+        health.Status.Should().Be(StoreHealthStatus.Unhealthy);
+        health.Exception.Should().BeOfType<StoreCorruptedException>();
     }
 
     [Fact]
