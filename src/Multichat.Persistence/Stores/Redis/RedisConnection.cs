@@ -196,11 +196,12 @@ internal sealed class RedisConnection : IAsyncDisposable
                 string.Create(
                     CultureInfo.InvariantCulture,
                     $"Redis did not accept a connection within the connect timeout ({_connectTimeout.TotalMilliseconds:0} ms); the operation did not happen. Check that the server runs and answers, and the connection settings."),
-                ex);
+                new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No connection to Redis was made within the connect timeout.", ex));
         }
     }
 
-    private static StoreUnavailableException AuthenticationFailed(Exception? inner) => new(RedisErrors.AuthenticationFailedMessage, inner);
+    private static StoreUnavailableException AuthenticationFailed(Exception? inner) =>
+        new(RedisErrors.AuthenticationFailedMessage, new RedisConnectionException(ConnectionFailureType.AuthenticationFailure, "Redis refused the authentication while connecting.", inner));
 
     private async Task<ConnectionMultiplexer> ConnectOnceAsync(RedisConnectLog log)
     {
