@@ -188,6 +188,7 @@ public sealed class RedisFaultCampaignTests : IAsyncLifetime
         importedMessages.Select(m => m.Sequence).Should().Equal(Enumerable.Range(1, (int)importedCount).Select(i => (long)i));
     }
 
+    // The checks retry unavailability too: a fault injected just before the round ended may still be reconnecting.
     private async Task VerifyAsync(string session, Dictionary<string, long> acknowledged, long trimmedBelow, long lastSequence, ChatMessage[] lastBatch)
     {
         var all = await ReadAllAsync(session);
@@ -201,7 +202,7 @@ public sealed class RedisFaultCampaignTests : IAsyncLifetime
             all.Select(m => m.Sequence).Should().Equal(Enumerable.Range((int)all[0].Sequence, all.Count).Select(i => (long)i), "the kept sequences are gapless");
         }
 
-        var record = await Store.GetSessionAsync(session, Ct);
+        var record = await RetryAsync("verify", () => Store.GetSessionAsync(session, Ct));
         record!.LastSequence.Should().Be(lastSequence, "the last issued sequence survives every fault");
         record.MessageCount.Should().Be(all.Count);
 
@@ -213,13 +214,13 @@ public sealed class RedisFaultCampaignTests : IAsyncLifetime
 
         if (lastBatch.Length > 0)
         {
-            var again = await Store.AddMessagesAsync(session, lastBatch, Ct);
+            var again = await RetryAsync("verify", () => Store.AddMessagesAsync(session, lastBatch, Ct));
             again.Select(m => m.Sequence).Should().Equal(lastBatch.Select(m => acknowledged[m.Id]));
             (await ReadAllAsync(session)).Should().HaveCount(all.Count);
         }
 
         // And the store works: the next append gets the next sequence.
-        var next = await Store.AddMessageAsync(Message(session, "after-" + session), Ct);
+        var next = await RetryAsync("verify", () => Store.AddMessageAsync(Message(session, "after-" + session), Ct));
         next.Sequence.Should().Be(lastSequence + 1, "a sequence is never reused");
     }
 
@@ -229,7 +230,7 @@ public sealed class RedisFaultCampaignTests : IAsyncLifetime
         MessageQuery? query = new() { Limit = 1000 };
         while (query is not null)
         {
-            var page = await Store.GetMessagesAsync(session, query, Ct);
+            var page = await RetryAsync("verify", () => Store.GetMessagesAsync(session, query, Ct));
             all.AddRange(page.Messages);
             query = page.Next;
         }
