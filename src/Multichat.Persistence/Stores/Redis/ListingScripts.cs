@@ -8,7 +8,8 @@ internal static class ListingScripts
     /// (min) and returns {stale entries removed, then id and the 8 record fields per session} for every entry that can
     /// be among the first ARGV[3]: entries in the millisecond of the boundary are all returned, and the exact order and
     /// filters are applied by the client over the union of the buckets. ARGV[4] is the bucket's key base. Entries whose
-    /// record is gone are removed from the index.
+    /// record is gone are removed from the index; a damaged record (another type, no participants) is returned with
+    /// empty fields for the client to skip, and never fails the bucket.
     /// </summary>
     public const string ListBucket = """
         local want = tonumber(ARGV[3])
@@ -27,9 +28,18 @@ internal static class ListingScripts
             local id = page[i]
             local score = tonumber(page[i + 1])
             if boundary and score < boundary then finished = true break end
-            local rec = redis.call('HMGET', ARGV[4] .. ':m:' .. id, 'p', 't', 'm', 'c', 'u', 'v', 'n', 'l')
-            if not rec[1] then
+            local rec = redis.pcall('HMGET', ARGV[4] .. ':m:' .. id, 'p', 't', 'm', 'c', 'u', 'v', 'n', 'l')
+            local present = false
+            if not rec.err then
+              for j = 1, 8 do if rec[j] then present = true end end
+            end
+            if not rec.err and not present then
               stale[#stale + 1] = id
+            elseif rec.err or not rec[1] then
+              -- A record of another type, or without participants: damaged, not gone. Returned with empty fields, so
+              -- the client logs and skips it; not counted, so it never takes the place of a readable session.
+              res[#res + 1] = id
+              for j = 1, 8 do res[#res + 1] = false end
             else
               res[#res + 1] = id
               for j = 1, 8 do res[#res + 1] = rec[j] end

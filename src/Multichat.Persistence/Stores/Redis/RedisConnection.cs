@@ -5,22 +5,31 @@ using StackExchange.Redis;
 namespace Multichat.Persistence.Stores.Redis;
 
 /// <summary>
-/// The store's one <see cref="ConnectionMultiplexer"/>, connected on first use: a lock-free fast path, and a
-/// semaphore with a re-check on the slow one. <c>AbortOnConnectFail = false</c>, so a server that is down when the
-/// application starts fails calls (as <see cref="StoreUnavailableException"/>) instead of breaking start-up, and
-/// the multiplexer keeps reconnecting in the background.
+/// The store's one <see cref="ConnectionMultiplexer"/>, connected on first use. The first connection is one shared
+/// attempt that every caller waits for with its own bound: at most the connect timeout from the moment it called,
+/// and its token at every point (<see cref="Task.WaitAsync(TimeSpan, CancellationToken)"/>). A caller that gives up
+/// leaves the attempt running for the others; an attempt that fails is forgotten (StackExchange.Redis disposes its
+/// multiplexer), so the next call starts a new one; one that succeeds after the store was disposed is disposed then.
+/// The first attempt aborts on failure (<c>AbortOnConnectFail</c> for that attempt only), so its cause (a refused
+/// password, an unreachable server) reaches the caller instead of a call that waits for a connection that never
+/// comes; once connected, the multiplexer reconnects by itself after a lost connection, as
+/// <c>AbortOnConnectFail = false</c> of the configuration says.
 /// </summary>
 internal sealed class RedisConnection : IAsyncDisposable
 {
     private readonly ConfigurationOptions _configuration;
+    private readonly TimeSpan _connectTimeout;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private readonly object _gate = new();
     private ConnectionMultiplexer? _multiplexer;
+    private Task<ConnectionMultiplexer>? _attempt;
+    private RedisConnectLog? _attemptLog;
     private bool _disposed;
 
     public RedisConnection(ConfigurationOptions configuration, ILogger logger)
     {
         _configuration = configuration;
+        _connectTimeout = TimeSpan.FromMilliseconds(Math.Max(1, configuration.ConnectTimeout));
         _logger = logger;
     }
 
@@ -59,29 +68,28 @@ internal sealed class RedisConnection : IAsyncDisposable
         return options;
     }
 
-    /// <summary>The connected multiplexer (connecting it on the first call).</summary>
+    /// <summary>The connected multiplexer (connecting it on the first call, within the connect timeout and <paramref name="cancellationToken"/>).</summary>
     public ValueTask<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
     {
         var multiplexer = Volatile.Read(ref _multiplexer);
-        return multiplexer is not null ? ValueTask.FromResult(multiplexer) : new ValueTask<ConnectionMultiplexer>(ConnectAsync(cancellationToken));
+        return multiplexer is not null ? ValueTask.FromResult(multiplexer) : new ValueTask<ConnectionMultiplexer>(WaitForConnectionAsync(cancellationToken));
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _connectGate.WaitAsync().ConfigureAwait(false);
-        try
+        ConnectionMultiplexer? multiplexer;
+        lock (_gate)
         {
+            // An attempt still under way disposes its multiplexer itself when it ends (see ConnectOnceAsync).
             _disposed = true;
-            if (_multiplexer is { } multiplexer)
-            {
-                _multiplexer = null;
-                await multiplexer.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
-                await multiplexer.DisposeAsync().ConfigureAwait(false);
-            }
+            multiplexer = _multiplexer;
+            _multiplexer = null;
         }
-        finally
+
+        if (multiplexer is not null)
         {
-            _connectGate.Release();
+            await multiplexer.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
+            await multiplexer.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -141,10 +149,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         return options;
     }
 
-    private async Task<ConnectionMultiplexer> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<ConnectionMultiplexer> WaitForConnectionAsync(CancellationToken cancellationToken)
     {
-        await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        Task<ConnectionMultiplexer> attempt;
+        RedisConnectLog log;
+        lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_multiplexer is { } existing)
@@ -152,15 +161,88 @@ internal sealed class RedisConnection : IAsyncDisposable
                 return existing;
             }
 
-            var multiplexer = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
-            multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(_logger, e.FailureType, e.ConnectionType);
-            multiplexer.ConnectionRestored += (_, e) => RedisLog.ConnectionRestored(_logger, e.ConnectionType);
-            Volatile.Write(ref _multiplexer, multiplexer);
-            return multiplexer;
+            if (_attempt is null)
+            {
+                // Started off the lock (Task.Run), once for all callers, and not with this caller's token: a caller
+                // that gives up must not abort the attempt the others wait for.
+                var attemptLog = _attemptLog = new RedisConnectLog();
+                _attempt = Task.Run(() => ConnectOnceAsync(attemptLog), CancellationToken.None);
+
+                // Observed here, so an attempt that fails after every caller gave up is no unobserved task exception.
+                _ = _attempt.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+
+            attempt = _attempt;
+            log = _attemptLog!;
         }
-        finally
+
+        try
         {
-            _connectGate.Release();
+            var first = await Task.WhenAny(attempt, log.AuthenticationFailed).WaitAsync(_connectTimeout, cancellationToken).ConfigureAwait(false);
+            if (first != attempt)
+            {
+                throw AuthenticationFailed(null);
+            }
+
+            return await attempt.ConfigureAwait(false);
         }
+        catch (TimeoutException ex) when (log.AuthenticationFailed.IsCompleted)
+        {
+            throw AuthenticationFailed(ex);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new StoreUnavailableException(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Redis did not accept a connection within the connect timeout ({_connectTimeout.TotalMilliseconds:0} ms); the operation did not happen. Check that the server runs and answers, and the connection settings."),
+                new RedisConnectionException(ConnectionFailureType.UnableToConnect, "No connection to Redis was made within the connect timeout.", ex));
+        }
+    }
+
+    private static StoreUnavailableException AuthenticationFailed(Exception? inner) =>
+        new(RedisErrors.AuthenticationFailedMessage, new RedisConnectionException(ConnectionFailureType.AuthenticationFailure, "Redis refused the authentication while connecting.", inner));
+
+    private async Task<ConnectionMultiplexer> ConnectOnceAsync(RedisConnectLog log)
+    {
+        ConnectionMultiplexer multiplexer;
+        try
+        {
+            var first = _configuration.Clone();
+            first.AbortOnConnectFail = true;
+            multiplexer = await ConnectionMultiplexer.ConnectAsync(first, log).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _attempt = null;
+                _attemptLog = null;
+            }
+
+            throw;
+        }
+
+        multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(_logger, e.FailureType, e.ConnectionType);
+        multiplexer.ConnectionRestored += (_, e) => RedisLog.ConnectionRestored(_logger, e.ConnectionType);
+        bool disposed;
+        lock (_gate)
+        {
+            _attempt = null;
+            _attemptLog = null;
+            disposed = _disposed;
+            if (!disposed)
+            {
+                Volatile.Write(ref _multiplexer, multiplexer);
+            }
+        }
+
+        if (disposed)
+        {
+            await multiplexer.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(RedisConnection));
+        }
+
+        return multiplexer;
     }
 }

@@ -53,7 +53,8 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     {
         var keys = context.Keys.For(sessionId);
         var fields = await context.Runner.RunAsync(db => db.HashGetAsync(keys.Meta, RedisRecordCodec.SessionFields), cancellationToken).ConfigureAwait(false);
-        if (fields[0].IsNull)
+        // Gone only when no field is there: a record that lost its participants is damaged, not absent.
+        if (Array.TrueForAll(fields, f => f.IsNull))
         {
             return null;
         }

@@ -40,7 +40,9 @@ public sealed class RedisFaultTests : IAsyncLifetime
         _store = SessionPersistence.Create(new SessionPersistenceOptions
         {
             StorageType = StorageType.Redis,
-            ConnectionString = $"{Server.EndPoint},connectTimeout={TimeoutMs},asyncTimeout={TimeoutMs},syncTimeout={TimeoutMs}",
+            // The first connection is bounded by the connect timeout (1 s failed it on a loaded machine, JIT included);
+            // the faults below are on an open connection, bounded by the operation timeouts.
+            ConnectionString = $"{Server.EndPoint},connectTimeout=5000,asyncTimeout={TimeoutMs},syncTimeout={TimeoutMs}",
         });
         await Store.CreateSessionAsync("s-1", ["a"], cancellationToken: Ct);
     }

@@ -187,7 +187,9 @@ public sealed class RedisServerProcess : IAsyncDisposable
             var buffer = new byte[64];
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             var read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+            // A server started with --requirepass answers an unauthenticated PING with NOAUTH: it is up all the same.
+            var answer = Encoding.ASCII.GetString(buffer, 0, read);
+            return answer.StartsWith("+PONG", StringComparison.Ordinal) || answer.StartsWith("-NOAUTH", StringComparison.Ordinal);
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
         {
