@@ -147,6 +147,13 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                 $"{paramName} has {list.Count} messages; at most {options.MaxBatchSize} go in one batch (MaxBatchSize).", paramName);
         }
 
+        // A single message is named by the parameter itself: no name is built on the hot one-message path.
+        if (list.Count == 1)
+        {
+            Message(list[0], sessionId, paramName);
+            return list;
+        }
+
         for (var i = 0; i < list.Count; i++)
         {
             Message(list[i], sessionId, $"{paramName}[{i}]");
