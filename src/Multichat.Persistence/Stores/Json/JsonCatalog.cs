@@ -88,7 +88,7 @@ internal sealed class JsonCatalog(JsonStoreContext context)
         }
         catch (StoreCorruptedException)
         {
-            context.ReportDamaged(0, 0);
+            // Counted and logged by the reader; a damaged record is left out of listings and counts (health says Degraded).
             document = null;
         }
 

@@ -21,4 +21,8 @@ internal static partial class JsonStoreLog
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Waited {Seconds} s for a session busy in this instance; giving up.")]
     public static partial void GateTimedOut(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Error,
+        Message = "A session's session.json is damaged: {Problem}. That session gives StoreCorruptedException and is left out of listings; the others are served.")]
+    public static partial void DamagedRecord(ILogger logger, string problem);
 }
