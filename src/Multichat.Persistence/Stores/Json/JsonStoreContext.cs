@@ -57,6 +57,18 @@ internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger 
 
     public void ReportTornTail(long bytes) => JsonStoreLog.TornTailRepaired(Logger, bytes);
 
+    public void ReportDamagedTail(long offset, int length)
+    {
+        Interlocked.Increment(ref _damaged);
+        JsonStoreLog.DamagedTailSetAside(Logger, offset, length);
+    }
+
+    public void ReportLostSequences(long lastInFile, long highest)
+    {
+        Interlocked.Increment(ref _damaged);
+        JsonStoreLog.SequencesLost(Logger, lastInFile, highest);
+    }
+
     public void CountMappedIds(int delta) => Interlocked.Add(ref _mappedIds, delta);
 
     public JsonSessionDocument? ReadDocument(string path)
