@@ -92,6 +92,13 @@ internal sealed class JsonCatalog(JsonStoreContext context)
             document = null;
         }
 
+        if (document is not null && !string.Equals(JsonSessionKey.For(document.SessionId), key, StringComparison.Ordinal))
+        {
+            // Edited by hand, or moved from another folder: it must not be listed under (or beside) another session's id.
+            _ = context.DamagedRecord("holds the id of another folder's session", null);
+            document = null;
+        }
+
         if (document is null)
         {
             Remove(key);

@@ -101,7 +101,7 @@ internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger 
     }
 
     /// <summary>Counts and logs a damaged <c>session.json</c>; the error is that session's alone.</summary>
-    private StoreCorruptedException DamagedRecord(string problem, Exception? inner)
+    public StoreCorruptedException DamagedRecord(string problem, Exception? inner)
     {
         if (Interlocked.Increment(ref _damaged) <= 100)
         {
