@@ -88,7 +88,14 @@ internal sealed class JsonCatalog(JsonStoreContext context)
         }
         catch (StoreCorruptedException)
         {
-            context.ReportDamaged(0, 0);
+            // Counted and logged by the reader; a damaged record is left out of listings and counts (health says Degraded).
+            document = null;
+        }
+
+        if (document is not null && !string.Equals(JsonSessionKey.For(document.SessionId), key, StringComparison.Ordinal))
+        {
+            // Edited by hand, or moved from another folder: it must not be listed under (or beside) another session's id.
+            _ = context.DamagedRecord("holds the id of another folder's session", null);
             document = null;
         }
 

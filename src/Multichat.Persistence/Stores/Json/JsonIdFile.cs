@@ -36,6 +36,8 @@ internal sealed unsafe class JsonIdFile : IDisposable
     public const int SyncedThroughAt = 48;
     public const int BootTimeAt = 56;
     public const int BootIdAt = 64;
+    public const int HighestAt = 72;
+    public const int ChecksumAt = 80;
 
     /// <summary>Set in a file another one replaced (grown or rebuilt): a process still mapping it must open the path again.</summary>
     private const int SupersededFlag = 1;
@@ -85,11 +87,45 @@ internal sealed unsafe class JsonIdFile : IDisposable
         private set => Field(SyncedThroughAt) = value;
     }
 
+    /// <summary>
+    /// The highest sequence ever recorded here. It survives the loss or damage of the messages file (and is carried into a
+    /// rebuilt table), so a sequence once issued is never issued again (DESIGN §4.1).
+    /// </summary>
+    public long Highest
+    {
+        get => Field(HighestAt);
+        private set => Field(HighestAt) = value;
+    }
+
+    /// <summary>The sum of <see cref="Mix"/> over the occupied slots, kept with every insert: a damaged slot fails it at open.</summary>
+    private ulong Checksum
+    {
+        get => (ulong)Field(ChecksumAt);
+        set => Field(ChecksumAt) = (long)value;
+    }
+
     public bool Superseded => (BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(_base + FlagsAt, 4)) & SupersededFlag) != 0;
 
     public static ulong HashIncarnation(string incarnation) => XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(incarnation)) | 1;
 
     /// <summary>Maps the file at <paramref name="path"/> when its header is well-formed; null when it is missing or not a table.</summary>
+    /// <summary>The <see cref="Highest"/> of the table at <paramref name="path"/>, by one small read (0 when missing or not a table).</summary>
+    public static long PeekHighest(string path)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Span<byte> header = stackalloc byte[HeaderSize];
+            return RandomAccess.Read(handle, header, 0) == HeaderSize && BinaryPrimitives.ReadUInt64LittleEndian(header) == Magic
+                ? Math.Max(0, BinaryPrimitives.ReadInt64LittleEndian(header[HighestAt..]))
+                : 0;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return 0;
+        }
+    }
+
     public static JsonIdFile? TryOpen(string path)
     {
         SafeFileHandle handle;
@@ -132,7 +168,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
     /// <paramref name="expected"/> ids: built aside, then renamed over whatever is there. <paramref name="replacing"/>, the
     /// caller's mapping of the old file if any, is marked superseded and closed.
     /// </summary>
-    public static JsonIdFile Create(string path, ulong incarnation, long expected, JsonIdFile? replacing)
+    public static JsonIdFile Create(string path, ulong incarnation, long expected, JsonIdFile? replacing, long highest = 0)
     {
         var capacity = MinCapacity;
         while (capacity < MaxCapacity && capacity * 3 < expected * 4)
@@ -145,6 +181,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
         try
         {
             file.Field(IncarnationAt) = (long)incarnation;
+            file.Highest = highest;
             file.Install(replacing);
             return file;
         }
@@ -184,8 +221,21 @@ internal sealed unsafe class JsonIdFile : IDisposable
         if (added == true)
         {
             Count++;
+            Checksum += Mix(packed);
+        }
+
+        if (sequence > Highest)
+        {
+            Highest = sequence;
         }
     }
+
+    /// <summary>
+    /// Whether the slots add up to the stored checksum: one pass over the table, done when a process maps the file. A slot
+    /// zeroed or changed by hand (or a writer killed between a slot and its checksum) fails it, and the caller rebuilds the
+    /// table from the messages file, so a damaged slot never makes a retry look new.
+    /// </summary>
+    public bool ChecksumHolds() => Sum(_slots, _capacity) == Checksum;
 
     /// <summary>
     /// The sequences stored under <paramref name="hash"/>'s fragment, in no particular order; each full sequence is rebuilt
@@ -253,6 +303,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
 
         // The stored count may have missed the writes that reached the disk; the load limit needs the real one.
         Count = count;
+        Checksum = Sum(_slots, _capacity);
         StampBoot();
     }
 
@@ -275,6 +326,25 @@ internal sealed unsafe class JsonIdFile : IDisposable
     {
         var fragment = (uint)(hash >> 32);
         return fragment == 0 ? 1 : fragment; // 0 marks an empty slot
+    }
+
+    private static ulong Mix(ulong slot)
+    {
+        // SplitMix64's finalizer: a changed bit anywhere in a slot changes the sum unpredictably.
+        slot = (slot ^ (slot >> 30)) * 0xBF58476D1CE4E5B9;
+        slot = (slot ^ (slot >> 27)) * 0x94D049BB133111EB;
+        return slot ^ (slot >> 31);
+    }
+
+    private static ulong Sum(ulong* slots, long capacity)
+    {
+        ulong sum = 0;
+        for (long i = 0; i < capacity; i++)
+        {
+            sum += slots[i] != 0 ? Mix(slots[i]) : 0;
+        }
+
+        return sum;
     }
 
     private static ulong Pack(ulong hash, long sequence) => ((ulong)Fragment(hash) << 32) | (uint)sequence;
@@ -366,6 +436,8 @@ internal sealed unsafe class JsonIdFile : IDisposable
             grown.Count = count;
             grown.Field(IncarnationAt) = Field(IncarnationAt);
             grown.IndexedThrough = IndexedThrough;
+            grown.Highest = Highest;
+            grown.Checksum = Sum(slots, capacity);
 
             // The copy is not flushed, so nothing of it is certain after a power loss until the next checkpoint:
             // SyncedThrough stays 0 in the new file.

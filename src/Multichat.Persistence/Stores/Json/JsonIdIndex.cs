@@ -133,7 +133,7 @@ internal sealed class JsonIdIndex(string path)
 
                 // After a reboot only the checkpointed part is certain (IndexedThrough goes back to SyncedThrough).
                 opened.DropUnsyncedIfRebooted();
-                if (!Describes(opened, log, incarnation) || !LastIndexedLineIsIn(opened, log))
+                if (!opened.ChecksumHolds() || !Describes(opened, log, incarnation) || !LastIndexedLineIsIn(opened, log))
                 {
                     Rebuild(context, log, incarnation);
                 }
@@ -193,9 +193,12 @@ internal sealed class JsonIdIndex(string path)
         }
 
         var lines = log.LastLineSequence > 0 ? log.LastLineSequence - log.FirstLineSequence + 1 : 0;
+
+        // The sequences the old table saw issued stay issued, even when the lines that held them are gone.
+        var highest = old is { IsOpen: true } ? old.Highest : 0;
         try
         {
-            _ids = JsonIdFile.Create(Path, incarnation, lines, old);
+            _ids = JsonIdFile.Create(Path, incarnation, lines, old, highest);
             context.CountMappedIds(1);
         }
         finally

@@ -114,12 +114,14 @@ internal static class JsonMessageLine
                     reader.Read();
                     fields.Id = reader.GetString();
                 }
-                else if (!full && reader.ValueTextEquals("at"u8))
+                else if (reader.ValueTextEquals("at"u8))
                 {
+                    // Read in both modes: a line is damaged for every reader or for none, else a line readers serve
+                    // could be one the id lookup steps over, and a retry of its message would be stored again.
                     reader.Read();
                     fields.At = reader.GetDateTimeOffset();
                 }
-                else if (!full && reader.ValueTextEquals("more"u8))
+                else if (reader.ValueTextEquals("more"u8))
                 {
                     reader.Read();
                     fields.More = reader.GetBoolean();

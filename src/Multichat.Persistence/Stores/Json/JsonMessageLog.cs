@@ -44,8 +44,11 @@ internal sealed class JsonMessageLog(string path)
         LastAt = null;
     }
 
-    /// <summary>Reads the lines other processes committed past <see cref="Length"/>, up to <paramref name="length"/>, and repairs a torn tail.</summary>
-    public void CatchUp(JsonStoreContext context, long length)
+    /// <summary>
+    /// Reads the lines other processes committed past <see cref="Length"/>, up to <paramref name="length"/>, and repairs a
+    /// torn tail. Returns the sequence of a whole message found damaged in that tail (0 when none): the caller keeps it issued.
+    /// </summary>
+    public long CatchUp(JsonStoreContext context, long length)
     {
         var tail = JsonMessagesFile.FindTail(Handle, Length, length);
         if (tail.LastSequence > 0)
@@ -60,12 +63,43 @@ internal sealed class JsonMessageLog(string path)
         }
 
         Length = tail.CommittedEnd;
+        long damaged = 0;
         if (length > tail.CommittedEnd)
         {
-            // We hold the lock, so nobody is writing: bytes past the last committed line are a crashed writer's leftovers.
+            // We hold the lock, so nobody is writing: bytes past the last committed line are a crashed writer's leftovers,
+            // or a whole line whose line break was damaged. Either way they are kept aside, never destroyed.
+            damaged = SetAside(context, tail.CommittedEnd, length);
             RandomAccess.SetLength(Handle, tail.CommittedEnd);
-            context.ReportTornTail(length - tail.CommittedEnd);
         }
+
+        return damaged;
+    }
+
+    /// <summary>
+    /// Appends [<paramref name="start"/>, <paramref name="end"/>) to <c>messages.jsonl.damaged</c>, and tells a torn write
+    /// (an unfinished last line: reported as a repair) from a whole message whose last byte was damaged (its JSON is complete:
+    /// reported as damage, and its sequence returned so it is never issued again).
+    /// </summary>
+    private long SetAside(JsonStoreContext context, long start, long end)
+    {
+        var bytes = new byte[end - start];
+        RandomAccess.Read(Handle, bytes, start);
+        using (var aside = new FileStream(Path + ".damaged", FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1))
+        {
+            aside.Write(bytes);
+            aside.Flush(context.FlushToDisk);
+        }
+
+        var piece = bytes.AsSpan(bytes.AsSpan().LastIndexOf((byte)'\n') + 1);
+        if (piece.Length > 0 && (JsonMessageLine.TryReadHeader(piece, out var sequence, out _, out _, out _)
+            || JsonMessageLine.TryReadHeader(piece[..^1], out sequence, out _, out _, out _)))
+        {
+            context.ReportDamagedTail(start, bytes.Length);
+            return sequence;
+        }
+
+        context.ReportTornTail(bytes.Length);
+        return 0;
     }
 
     /// <summary>The offset of the first committed line whose sequence is at least <paramref name="sequence"/> (Length when none).</summary>

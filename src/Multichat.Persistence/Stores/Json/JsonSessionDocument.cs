@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
@@ -8,30 +10,67 @@ internal sealed class JsonSessionDocument
 {
     public required string SessionId { get; set; }
 
+    [JsonRequired]
     public List<string> Participants { get; set; } = [];
 
     public string? Title { get; set; }
 
     public Dictionary<string, string>? Metadata { get; set; }
 
+    [JsonRequired]
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>Activity up to the last rewrite of this file; later appends carry their own time in the messages file.</summary>
+    [JsonRequired]
     public DateTimeOffset UpdatedAt { get; set; }
 
+    [JsonRequired]
     public long Version { get; set; }
 
     /// <summary>The highest sequence assigned up to the last rewrite (appends after it are read from the messages file).</summary>
+    [JsonRequired]
     public long LastSequence { get; set; }
 
     /// <summary>Messages below this sequence are trimmed even where the messages file still holds them.</summary>
+    [JsonRequired]
     public long FirstSequence { get; set; }
 
     /// <summary>How many sequences are missing between the first visible and the last message (imports only).</summary>
+    [JsonRequired]
     public long Gaps { get; set; }
 
     /// <summary>Changes whenever <c>messages.jsonl</c> is replaced, so other processes know to drop what they cached.</summary>
+    [JsonRequired]
     public string Incarnation { get; set; } = "";
+
+    /// <summary>
+    /// What is wrong with a record read from disk (null when nothing): the deserializer checks types and presence, not
+    /// nulls or ranges, and a record edited by hand must never surface later as a NullReferenceException.
+    /// </summary>
+    public string? Problem()
+    {
+        if (string.IsNullOrEmpty(SessionId))
+        {
+            return "its sessionId is missing or empty";
+        }
+
+        if (Participants is null || Participants.Any(p => p is null))
+        {
+            return "its participants are null or hold a null";
+        }
+
+        if (Metadata is not null && Metadata.Values.Any(v => v is null))
+        {
+            return "its metadata holds a null value";
+        }
+
+        if (Incarnation is null)
+        {
+            return "its incarnation is null";
+        }
+
+        return Version < 0 || LastSequence < 0 || FirstSequence < 0 || Gaps < 0 ? "a counter is negative" : null;
+    }
 
     /// <summary>The record of a session as the core rules made it (<see cref="Internal.SessionRecords"/>), with no messages yet.</summary>
     public static JsonSessionDocument From(ChatSession session, string incarnation) => new()

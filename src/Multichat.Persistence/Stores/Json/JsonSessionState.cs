@@ -82,8 +82,34 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
         if (length > Log.Length)
         {
-            Log.CatchUp(context, length);
+            RaiseIssued(context, Log.CatchUp(context, length));
         }
+
+        if (Log.LastLineSequence == 0)
+        {
+            // No line left (the file was deleted, emptied or replaced by garbage): what the id file saw issued stays
+            // issued. Costs one small read, and only for sessions without a readable line.
+            RaiseIssued(context, JsonIdFile.PeekHighest(Ids.Path));
+        }
+    }
+
+    /// <summary>Makes <paramref name="issued"/> part of the record when it is above what the record and the file know: it is never issued again.</summary>
+    private void RaiseIssued(JsonStoreContext context, long issued)
+    {
+        var document = Document!;
+        if (issued <= LastSequence)
+        {
+            return;
+        }
+
+        context.ReportLostSequences(Log.LastLineSequence, issued);
+        document.LastSequence = issued;
+        if (Log.LastLineSequence == 0)
+        {
+            document.Gaps = 0; // the gaps counted lines that are gone
+        }
+
+        context.WriteDocument(SessionPath, document);
     }
 
     /// <summary>Gives up cached file state; the next <see cref="Validate"/> reads it again.</summary>
@@ -121,6 +147,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     public IReadOnlyList<ChatMessage> Append(JsonStoreContext context, IReadOnlyList<ChatMessage> messages, DateTimeOffset now)
     {
         var ids = Ids.Open(context, Log, Document!.Incarnation);
+        RaiseIssued(context, ids.Highest);
         var next = LastSequence;
         var first = next + 1;
         var stored = BatchSequencer.Assign(
@@ -135,6 +162,17 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
                 {
                     _fresh.Add(message);
                 }
+            }
+
+            // Sequences issued but without a line (lost, or set aside as damaged) lie between the file's last line and
+            // these: the record counts them as gaps first, so MessageCount stays the number of lines.
+            var document = Document!;
+            var skipped = Log.LastLineSequence > 0 ? first - Log.LastLineSequence - 1 : 0;
+            if (skipped > 0)
+            {
+                document.Gaps += skipped;
+                document.LastSequence = first - 1;
+                context.WriteDocument(SessionPath, document);
             }
 
             Log.Write(context, _fresh, now, Ids.Current(Log.Length));
@@ -231,6 +269,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         File.Delete(SessionPath);
         Log.Close();
         File.Delete(Log.Path);
+        File.Delete(Log.Path + ".damaged");
         Ids.Delete(context);
         Forget();
     }

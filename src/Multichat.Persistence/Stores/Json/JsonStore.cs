@@ -218,7 +218,7 @@ internal sealed class JsonStore : ISessionStore
                 Status = damaged > 0 ? StoreHealthStatus.Degraded : StoreHealthStatus.Healthy,
                 Store = Name,
                 Description = damaged > 0
-                    ? $"{sessions} sessions; {damaged} damaged message lines were skipped (see the log). The other messages are served."
+                    ? $"{sessions} sessions; {damaged} damaged message lines or session records were skipped (see the log). The others are served."
                     : $"{sessions} sessions in '{_context.Root}'.",
             });
         }

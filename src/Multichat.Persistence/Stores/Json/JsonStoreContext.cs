@@ -57,6 +57,18 @@ internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger 
 
     public void ReportTornTail(long bytes) => JsonStoreLog.TornTailRepaired(Logger, bytes);
 
+    public void ReportDamagedTail(long offset, int length)
+    {
+        Interlocked.Increment(ref _damaged);
+        JsonStoreLog.DamagedTailSetAside(Logger, offset, length);
+    }
+
+    public void ReportLostSequences(long lastInFile, long highest)
+    {
+        Interlocked.Increment(ref _damaged);
+        JsonStoreLog.SequencesLost(Logger, lastInFile, highest);
+    }
+
     public void CountMappedIds(int delta) => Interlocked.Add(ref _mappedIds, delta);
 
     public JsonSessionDocument? ReadDocument(string path)
@@ -74,16 +86,30 @@ internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger 
             return null;
         }
 
+        JsonSessionDocument? document;
         try
         {
-            return JsonSerializer.Deserialize(bytes, Json.JsonSessionDocument)
-                ?? throw new StoreCorruptedException("A session.json file of the Json store holds no record.");
+            document = JsonSerializer.Deserialize(bytes, Json.JsonSessionDocument);
         }
         catch (JsonException ex)
         {
-            throw new StoreCorruptedException(
-                $"A session.json file of the Json store at '{Root}' is not valid JSON ({ex.Message}); restore it from a backup or delete that session's folder.", ex);
+            throw DamagedRecord($"is not a valid record ({ex.Message})", ex);
         }
+
+        var problem = document is null ? "holds no record" : document.Problem();
+        return problem is null ? document : throw DamagedRecord(problem, null);
+    }
+
+    /// <summary>Counts and logs a damaged <c>session.json</c>; the error is that session's alone.</summary>
+    public StoreCorruptedException DamagedRecord(string problem, Exception? inner)
+    {
+        if (Interlocked.Increment(ref _damaged) <= 100)
+        {
+            JsonStoreLog.DamagedRecord(Logger, problem);
+        }
+
+        return new StoreCorruptedException(
+            $"A session.json file of the Json store at '{Root}' {problem}; restore it from a backup or delete that session's folder. The other sessions are not affected.", inner);
     }
 
     public void WriteDocument(string path, JsonSessionDocument document)

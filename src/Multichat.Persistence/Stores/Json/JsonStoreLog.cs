@@ -21,4 +21,16 @@ internal static partial class JsonStoreLog
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Waited {Seconds} s for a session busy in this instance; giving up.")]
     public static partial void GateTimedOut(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Error,
+        Message = "A session's session.json is damaged: {Problem}. That session gives StoreCorruptedException and is left out of listings; the others are served.")]
+    public static partial void DamagedRecord(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Error,
+        Message = "A session's messages file ends at sequence {LastInFile}, but sequences up to {Highest} were issued: its lines were lost or replaced. New messages continue above {Highest}.")]
+    public static partial void SequencesLost(ILogger logger, long lastInFile, long highest);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Error,
+        Message = "A whole message line of {Length} bytes at byte {Offset} of a session's messages file lost its line break; moved to messages.jsonl.damaged, its sequence stays issued.")]
+    public static partial void DamagedTailSetAside(ILogger logger, long offset, int length);
 }
