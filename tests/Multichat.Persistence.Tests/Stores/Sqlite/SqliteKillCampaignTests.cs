@@ -1,5 +1,4 @@
 using FluentAssertions;
-using Microsoft.Data.Sqlite;
 using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Stores.Sqlite;
@@ -104,7 +103,7 @@ public sealed class SqliteKillCampaignTests(ITestOutputHelper output) : IDisposa
             output.WriteLine($"round {round} ({kind}): worker killed after {acks.Count} acknowledged appends");
         }
 
-        IntegrityCheck().Should().Be("ok", $"seed {seed}");
+        SqliteTestFiles.IntegrityCheck(_folder).Should().Be("ok", $"seed {seed}");
         await using var reopened = Open();
 
         // The worker's session: every acknowledged append with its sequence, gapless, counters equal to the rows.
@@ -164,7 +163,7 @@ public sealed class SqliteKillCampaignTests(ITestOutputHelper output) : IDisposa
             (await StoredMessages.ReadAllAsync(reopened, "batch", Ct)).Should().HaveCount(batchRows.Count);
         }
 
-        IntegrityCheck().Should().Be("ok");
+        SqliteTestFiles.IntegrityCheck(_folder).Should().Be("ok");
         output.WriteLine(
             $"seed {seed}: {rounds} kills ({killedBeforeFirstAck} before the first acknowledgement), {acknowledged.Count} acknowledged appends, " +
             $"{committedUnacknowledged} of {inFlight.Count} in-flight appends had committed unacknowledged; meanwhile {batches.Count} batches, " +
@@ -190,17 +189,4 @@ public sealed class SqliteKillCampaignTests(ITestOutputHelper output) : IDisposa
         StoragePath = _folder,
         MaxMessagesPerSession = maxMessagesPerSession,
     });
-
-    private string IntegrityCheck()
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(_folder, "sessions.db"),
-            Pooling = false,
-        }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA integrity_check";
-        return (string)command.ExecuteScalar()!;
-    }
 }

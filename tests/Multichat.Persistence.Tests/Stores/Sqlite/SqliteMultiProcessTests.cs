@@ -1,5 +1,4 @@
 using FluentAssertions;
-using Microsoft.Data.Sqlite;
 using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Stores.Sqlite;
@@ -85,7 +84,7 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
             output.WriteLine($"round {round}: killed after {worker.Acknowledged.Count} acknowledged appends");
         }
 
-        IntegrityCheck().Should().Be("ok", $"seed {seed}");
+        SqliteTestFiles.IntegrityCheck(_folder).Should().Be("ok", $"seed {seed}");
         await using var store = Open();
         var all = await StoredMessages.ReadAllAsync(store, "crash", Ct);
         all.Select(m => m.Sequence).Should().Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), $"seed {seed}");
@@ -95,24 +94,11 @@ public sealed class SqliteMultiProcessTests(ITestOutputHelper output) : IDisposa
         var session = await store.GetSessionAsync("crash", Ct);
         session!.MessageCount.Should().Be(all.Count);
         session.LastSequence.Should().Be(all.Count);
-        IntegrityCheck().Should().Be("ok");
+        SqliteTestFiles.IntegrityCheck(_folder).Should().Be("ok");
     }
 
     public void Dispose() => SqliteTestFolder.Delete(_folder);
 
     private SessionPersistence Open() =>
         SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Sqlite, StoragePath = _folder });
-
-    private string IntegrityCheck()
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(_folder, "sessions.db"),
-            Pooling = false,
-        }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA integrity_check";
-        return (string)command.ExecuteScalar()!;
-    }
 }
