@@ -80,4 +80,8 @@ public sealed class SessionPersistenceOptions
 
     /// <summary>The clock of the stores and of retention. Default <see cref="TimeProvider.System"/>. Not bound from configuration.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The fault-injection tests' hook into the store's write path (see <see cref="Internal.FaultInjection"/>);
+    /// internal, so neither configuration nor an application can set it.</summary>
+    internal Internal.FaultInjection? FaultInjection { get; set; }
 }

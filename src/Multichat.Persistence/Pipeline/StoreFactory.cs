@@ -23,7 +23,7 @@ internal static class StoreFactory
     };
 
     public static JsonStoreOptions JsonOptions(SessionPersistenceOptions options) =>
-        new(options.StoragePath, options.Durability, options.JsonLockTimeout, options.TimeProvider);
+        new(options.StoragePath, options.Durability, options.JsonLockTimeout, options.TimeProvider, options.FaultInjection);
 
     public static SqliteStoreOptions SqliteOptions(SessionPersistenceOptions options) => new(
         options.ConnectionString is { Length: > 0 } configured
@@ -31,7 +31,8 @@ internal static class StoreFactory
             : new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(Path.Combine(options.StoragePath, SqliteStore.FileName)) }.ToString(),
         options.Durability,
         options.SqliteBusyTimeout,
-        options.TimeProvider);
+        options.TimeProvider,
+        options.FaultInjection);
 
     public static RedisStoreOptions RedisOptions(SessionPersistenceOptions options) => new(
         options.ConnectionString, options.StoragePath, options.RedisKeyPrefix, options.RedisConnectTimeout, options.RedisOperationTimeout, options.TimeProvider);

@@ -11,6 +11,7 @@ public sealed class TestWorkerProcess : IDisposable
     private readonly Process _process;
     private readonly List<(string Id, long Sequence)> _acknowledged = [];
     private readonly List<(string Outcome, string Id)> _outcomes = [];
+    private readonly List<string> _events = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _errors = new();
 
@@ -97,6 +98,25 @@ public sealed class TestWorkerProcess : IDisposable
         }
     }
 
+    /// <summary>Every other line a write worker printed ("point …", "crash …", "trimmed …", "updated …", "deleted",
+    /// "imported …"), in order.</summary>
+    public IReadOnlyList<string> Events
+    {
+        get
+        {
+            lock (_events)
+            {
+                return [.. _events];
+            }
+        }
+    }
+
+    /// <summary>The fault points a <c>--trace</c> write worker reported reaching, in order.</summary>
+    public IReadOnlyList<string> PointsReached => [.. Events.Where(e => e.StartsWith("point ", StringComparison.Ordinal)).Select(e => e["point ".Length..])];
+
+    /// <summary>Whether the worker killed itself at its <c>--crash-at</c> point.</summary>
+    public bool Crashed => Events.Any(e => e.StartsWith("crash ", StringComparison.Ordinal));
+
     /// <summary>Completes when the worker opened its store and is about to write.</summary>
     public Task Ready => _ready.Task;
 
@@ -163,6 +183,13 @@ public sealed class TestWorkerProcess : IDisposable
             lock (_outcomes)
             {
                 _outcomes.Add((parts[0], parts[1]));
+            }
+        }
+        else
+        {
+            lock (_events)
+            {
+                _events.Add(line);
             }
         }
     }

@@ -1,3 +1,5 @@
+using Multichat.Persistence.Internal;
+
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>What the Json store needs to open, built from <see cref="SessionPersistenceOptions"/> in the one composition place.</summary>
@@ -5,4 +7,6 @@ namespace Multichat.Persistence.Stores.Json;
 /// <param name="Durability">Whether an acknowledged write is fsynced.</param>
 /// <param name="LockTimeout">How long a call waits for a session's lock held by another process or instance.</param>
 /// <param name="TimeProvider">The store clock.</param>
-internal sealed record JsonStoreOptions(string RootPath, Durability Durability, TimeSpan LockTimeout, TimeProvider TimeProvider);
+/// <param name="Faults">The fault-injection tests' hook; null outside them.</param>
+internal sealed record JsonStoreOptions(
+    string RootPath, Durability Durability, TimeSpan LockTimeout, TimeProvider TimeProvider, FaultInjection? Faults = null);

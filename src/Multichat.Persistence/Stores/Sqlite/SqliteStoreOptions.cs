@@ -1,3 +1,5 @@
+using Multichat.Persistence.Internal;
+
 namespace Multichat.Persistence.Stores.Sqlite;
 
 /// <summary>What the Sqlite store needs to open, built from <see cref="SessionPersistenceOptions"/> in the one composition place.</summary>
@@ -5,4 +7,6 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// <param name="Durability">Whether a commit is fsynced (<c>synchronous=FULL</c>).</param>
 /// <param name="BusyTimeout">How long a call waits for another process's write lock.</param>
 /// <param name="TimeProvider">The store clock.</param>
-internal sealed record SqliteStoreOptions(string ConnectionString, Durability Durability, TimeSpan BusyTimeout, TimeProvider TimeProvider);
+/// <param name="Faults">The fault-injection tests' hook; null outside them.</param>
+internal sealed record SqliteStoreOptions(
+    string ConnectionString, Durability Durability, TimeSpan BusyTimeout, TimeProvider TimeProvider, FaultInjection? Faults = null);
