@@ -35,5 +35,5 @@ internal static class StoreFactory
         options.FaultInjection);
 
     public static RedisStoreOptions RedisOptions(SessionPersistenceOptions options) => new(
-        options.ConnectionString, options.StoragePath, options.RedisKeyPrefix, options.RedisConnectTimeout, options.RedisOperationTimeout, options.TimeProvider);
+        options.ConnectionString, options.StoragePath, options.RedisKeyPrefix, options.RedisConnectTimeout, options.RedisOperationTimeout, options.TimeProvider, options.FaultInjection);
 }

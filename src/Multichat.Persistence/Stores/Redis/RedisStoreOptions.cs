@@ -1,3 +1,5 @@
+using Multichat.Persistence.Internal;
+
 namespace Multichat.Persistence.Stores.Redis;
 
 /// <summary>What the Redis store needs to open, built from <see cref="SessionPersistenceOptions"/> in the one composition place.</summary>
@@ -7,5 +9,12 @@ namespace Multichat.Persistence.Stores.Redis;
 /// <param name="ConnectTimeout">The connect timeout, unless the connection string sets <c>connectTimeout</c>.</param>
 /// <param name="OperationTimeout">The sync and async timeout, unless the connection string sets <c>syncTimeout</c>/<c>asyncTimeout</c>.</param>
 /// <param name="TimeProvider">The store clock.</param>
+/// <param name="Faults">The fault-injection tests' hook; null outside them.</param>
 internal sealed record RedisStoreOptions(
-    string? ConnectionString, string Url, string KeyPrefix, TimeSpan ConnectTimeout, TimeSpan OperationTimeout, TimeProvider TimeProvider);
+    string? ConnectionString,
+    string Url,
+    string KeyPrefix,
+    TimeSpan ConnectTimeout,
+    TimeSpan OperationTimeout,
+    TimeProvider TimeProvider,
+    FaultInjection? Faults = null);
