@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Multichat.Persistence.Backup;
 using Multichat.Persistence.Diagnostics;
 using Multichat.Persistence.Internal;
+using Multichat.Persistence.Maintenance;
 using Multichat.Persistence.Pipeline;
 
 namespace Multichat.Persistence;
@@ -21,6 +22,8 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     private readonly SessionPersistenceOptions _options;
     private readonly InputValidator _validate;
     private readonly ILogger _logger;
+    private readonly DateTimeOffset _openedAt;
+    private IMaintenanceLeases? _maintenanceLeases;
     private int _disposed;
 
     /// <summary>Creates the facade over a store, composing the pipeline (validation, limits, telemetry) around it.</summary>
@@ -46,6 +49,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         _options = options;
         _validate = new InputValidator(options);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SessionPersistence>();
+        _openedAt = options.TimeProvider.GetUtcNow();
     }
 
     /// <summary>
@@ -316,12 +320,27 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         return ImportAsync(BackupArchive.ReadAsync(source, cancellationToken), replaceExisting: true, cancellationToken);
     }
 
-    /// <summary>Checks that the store answers and its data is readable; never throws for a store failure.</summary>
-    public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Checks that the store answers and its data is readable; never throws for a store failure. With scheduled
+    /// maintenance configured, the description says when the last backup and cleanup ran (on any instance sharing the
+    /// store), and with <see cref="SessionPersistenceOptions.BackupEnabled"/> the status is at least
+    /// <see cref="StoreHealthStatus.Degraded"/> when the newest backup is older than twice
+    /// <see cref="SessionPersistenceOptions.BackupInterval"/>.
+    /// </summary>
+    public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _pipeline.CheckHealthAsync(cancellationToken);
+        var report = await _pipeline.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        return _options.BackupEnabled || SessionMaintenanceService.CleansUp(_options)
+            ? await MaintenanceHealth.AddAsync(report, _options, MaintenanceLeases, _openedAt, cancellationToken).ConfigureAwait(false)
+            : report;
     }
+
+    /// <summary>The store's scheduled-maintenance leases (beside its files, in its Redis, or in this process).</summary>
+    internal IMaintenanceLeases MaintenanceLeases => _maintenanceLeases ??= MaintenanceLeaseStores.For(_pipeline, _options);
+
+    /// <summary>Where scheduled backups go; <see langword="null"/> when the store has no folder and none is configured.</summary>
+    internal string? BackupFolder => MaintenanceLeaseStores.BackupFolder(_pipeline, _options);
 
     /// <summary>Counts the sessions and messages the store holds.</summary>
     public Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)

@@ -47,6 +47,29 @@ public sealed class SessionPersistenceOptions
     /// operation, without renumbering. Default none. At least 1.</summary>
     public int? MaxMessagesPerSession { get; set; }
 
+    /// <summary>How often the scheduled maintenance (registered by <c>AddSessionPersistence</c>) runs
+    /// <see cref="SessionPersistence.CleanupAsync"/> when <see cref="CleanupDays"/>, <see cref="MaxSessions"/> or
+    /// <see cref="MaxMessagesPerSession"/> is set. Default 1 hour; 1 second to 365 days. Configuration also takes
+    /// <c>"hourly"</c>, <c>"daily"</c> and <c>"weekly"</c>.</summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Whether the scheduled maintenance writes a backup every <see cref="BackupInterval"/> into
+    /// <see cref="BackupPath"/>. Default <see langword="false"/>.</summary>
+    public bool BackupEnabled { get; set; }
+
+    /// <summary>How often a scheduled backup is written. Default 1 day; 1 second to 365 days. Configuration also takes
+    /// <c>"hourly"</c>, <c>"daily"</c> and <c>"weekly"</c>. Rounds fall on multiples of the interval since the Unix
+    /// epoch (UTC), so instances sharing a store agree on them.</summary>
+    public TimeSpan BackupInterval { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>The folder scheduled backups go to. Default <c>{StoragePath}/backups</c> for the Json and Sqlite
+    /// stores; required for Memory and Redis when <see cref="BackupEnabled"/>.</summary>
+    public string? BackupPath { get; set; }
+
+    /// <summary>How many scheduled backups are kept: after each one, the oldest beyond this number are deleted.
+    /// Default 7; 1 to 10,000.</summary>
+    public int BackupsToKeep { get; set; } = 7;
+
     /// <summary>The longest <see cref="ChatMessage.Content"/>, in UTF-16 characters. Default 1,048,576 (1 Mi).</summary>
     public int MaxContentLength { get; set; } = 1024 * 1024;
 

@@ -54,6 +54,17 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         Duration(failures, nameof(options.SqliteBusyTimeout), options.SqliteBusyTimeout, TimeSpan.FromHours(1));
         Duration(failures, nameof(options.RedisConnectTimeout), options.RedisConnectTimeout, TimeSpan.FromMinutes(10));
         Duration(failures, nameof(options.RedisOperationTimeout), options.RedisOperationTimeout, TimeSpan.FromMinutes(10));
+        Interval(failures, nameof(options.CleanupInterval), options.CleanupInterval);
+        Interval(failures, nameof(options.BackupInterval), options.BackupInterval);
+        Range(failures, nameof(options.BackupsToKeep), options.BackupsToKeep, optional: false, 1, 10_000, "backups");
+        if (options.BackupEnabled && string.IsNullOrWhiteSpace(options.BackupPath) && options.StorageType is StorageType.Memory or StorageType.Redis)
+        {
+            failures.Add($"BackupPath is empty; with BackupEnabled the {options.StorageType} store needs a folder for its backups (it has no folder of its own).");
+        }
+        else if (options.BackupEnabled && options.BackupPath is { Length: > 0 } backupPath && File.Exists(backupPath))
+        {
+            failures.Add($"BackupPath '{backupPath}' is a file; scheduled backups need a folder (it is created when missing).");
+        }
 
         if (options.TimeProvider is null)
         {
@@ -108,6 +119,14 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         if (value < TimeSpan.FromMilliseconds(1) || value > max)
         {
             failures.Add($"{setting} is {value}; it must be between 1 ms and {max} (for example \"00:00:30\" for 30 seconds).");
+        }
+    }
+
+    private static void Interval(List<string> failures, string setting, TimeSpan value)
+    {
+        if (value < TimeSpan.FromSeconds(1) || value > TimeSpan.FromDays(365))
+        {
+            failures.Add($"{setting} is {value}; it must be between 1 second and 365 days (\"hourly\", \"daily\", \"weekly\" or a TimeSpan such as \"06:00:00\").");
         }
     }
 

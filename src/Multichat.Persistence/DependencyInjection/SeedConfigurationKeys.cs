@@ -19,6 +19,12 @@ internal static class SeedConfigurationKeys
         Agree(configuration, nameof(SessionPersistenceOptions.CleanupDays), "cleanup_days", SameNumber);
         Agree(configuration, nameof(SessionPersistenceOptions.MaxSessions), "max_sessions", SameNumber);
         Agree(configuration, nameof(SessionPersistenceOptions.MaxMessagesPerSession), "max_messages_per_session", SameNumber);
+        Agree(configuration, nameof(SessionPersistenceOptions.CleanupInterval), "cleanup_interval", SameInterval);
+        Agree(configuration, nameof(SessionPersistenceOptions.BackupEnabled), "backup_enabled", static (a, b) =>
+            bool.TryParse(a, out var x) && bool.TryParse(b, out var y) && x == y);
+        Agree(configuration, nameof(SessionPersistenceOptions.BackupInterval), "backup_interval", SameInterval);
+        Agree(configuration, nameof(SessionPersistenceOptions.BackupPath), "backup_path", static (a, b) => string.Equals(a, b, StringComparison.Ordinal));
+        Agree(configuration, nameof(SessionPersistenceOptions.BackupsToKeep), "backups_to_keep", SameNumber);
 
         if (configuration["storage_type"] is { } storageType)
         {
@@ -35,6 +41,16 @@ internal static class SeedConfigurationKeys
         options.CleanupDays = Int(configuration, "cleanup_days") ?? options.CleanupDays;
         options.MaxSessions = Int(configuration, "max_sessions") ?? options.MaxSessions;
         options.MaxMessagesPerSession = Int(configuration, "max_messages_per_session") ?? options.MaxMessagesPerSession;
+        options.CleanupInterval = Interval(configuration, "cleanup_interval") ?? options.CleanupInterval;
+        options.BackupEnabled = configuration["backup_enabled"] switch
+        {
+            null => options.BackupEnabled,
+            var text when bool.TryParse(text, out var enabled) => enabled,
+            var text => throw new InvalidOperationException($"backup_enabled '{text}' is not true or false."),
+        };
+        options.BackupInterval = Interval(configuration, "backup_interval") ?? options.BackupInterval;
+        options.BackupPath = configuration["backup_path"] ?? options.BackupPath;
+        options.BackupsToKeep = Int(configuration, "backups_to_keep") ?? options.BackupsToKeep;
     }
 
     private static void Agree(IConfiguration configuration, string pascalKey, string seedKey, Func<string, string, bool> same)
@@ -50,6 +66,12 @@ internal static class SeedConfigurationKeys
         int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x)
         && int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var y)
         && x == y;
+
+    private static bool SameInterval(string a, string b) =>
+        IntervalSetting.TryParse(a, out var x) && IntervalSetting.TryParse(b, out var y) && x == y;
+
+    private static TimeSpan? Interval(IConfiguration configuration, string key) =>
+        configuration[key] is { } text ? IntervalSetting.Parse(key, text) : null;
 
     private static int? Int(IConfiguration configuration, string key) => configuration[key] switch
     {

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Multichat.Persistence;
+using Multichat.Persistence.Maintenance;
 using Multichat.Persistence.Pipeline;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -12,8 +14,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SessionPersistenceServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="SessionPersistence"/> and <see cref="ISessionStore"/> as singletons, configured in code.
-    /// Options are validated when first resolved (and at host start); a user's own registrations win.
+    /// Registers <see cref="SessionPersistence"/> and <see cref="ISessionStore"/> as singletons, configured in code,
+    /// and the scheduled maintenance (a hosted service: cleanup when a retention or limit setting is set, backups with
+    /// <see cref="SessionPersistenceOptions.BackupEnabled"/>). Options are validated when first resolved (and at host
+    /// start); a user's own registrations win.
     /// </summary>
     public static IServiceCollection AddSessionPersistence(this IServiceCollection services, Action<SessionPersistenceOptions> configure)
     {
@@ -27,14 +31,16 @@ public static class SessionPersistenceServiceCollectionExtensions
     /// Registers <see cref="SessionPersistence"/> and <see cref="ISessionStore"/> as singletons, with options bound from
     /// a configuration section (for example <c>configuration.GetSection("SessionPersistence")</c>), so one setting
     /// (<c>StorageType</c>) switches the store. The seed's snake_case keys (<c>storage_type</c>, <c>storage_path</c>,
-    /// <c>cleanup_days</c>, <c>max_sessions</c>, <c>max_messages_per_session</c>) are read too.
+    /// <c>cleanup_days</c>, <c>max_sessions</c>, <c>max_messages_per_session</c>, <c>backup_enabled</c>,
+    /// <c>backup_interval</c>, <c>backup_path</c>, <c>backups_to_keep</c>, <c>cleanup_interval</c>) are read too; the
+    /// intervals take <c>"hourly"</c>, <c>"daily"</c>, <c>"weekly"</c> or a TimeSpan in either spelling.
     /// </summary>
     public static IServiceCollection AddSessionPersistence(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<SessionPersistenceOptions>()
-            .Bind(configuration)
+            .Bind(new IntervalWordsConfiguration(configuration))
             .Configure(options => SeedConfigurationKeys.Apply(configuration, options))
             .ValidateOnStart();
         return AddCore(services);
@@ -51,6 +57,12 @@ public static class SessionPersistenceServiceCollectionExtensions
             sp.GetRequiredService<ISessionStore>(),
             sp.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value,
             sp.GetService<ILoggerFactory>()));
+        // Scheduled cleanup and backups; it ends at once when the options configure neither.
+        // Logging is optional, as for the facade: a container without it still starts.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SessionMaintenanceService>(sp => new SessionMaintenanceService(
+            sp.GetRequiredService<SessionPersistence>(),
+            sp.GetRequiredService<IOptions<SessionPersistenceOptions>>(),
+            (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<SessionMaintenanceService>())));
         return services;
     }
 }

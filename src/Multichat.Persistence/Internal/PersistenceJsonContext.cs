@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Maintenance;
 
 namespace Multichat.Persistence.Internal;
 
@@ -10,4 +11,5 @@ namespace Multichat.Persistence.Internal;
 [JsonSerializable(typeof(ChatSession))]
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(ArchiveLine))]
+[JsonSerializable(typeof(Dictionary<string, MaintenanceTaskState>))]
 internal sealed partial class PersistenceJsonContext : JsonSerializerContext;

@@ -32,7 +32,11 @@ internal sealed class RedisStore : ISessionStore
         _sessions = new RedisSessionCommands(_context);
         _messages = new RedisMessageCommands(_context);
         _listing = new RedisSessionListing(_context);
+        MaintenanceLeases = new RedisMaintenanceLeases(runner, options.KeyPrefix, options.TimeProvider);
     }
+
+    /// <summary>The scheduled maintenance's leases, kept in this Redis (see <see cref="RedisMaintenanceLeases"/>).</summary>
+    public RedisMaintenanceLeases MaintenanceLeases { get; }
 
     public string Name => StoreName;
 
