@@ -258,8 +258,13 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Writes the whole store to a <c>.mcbak</c> archive file (gzip'd JSON Lines), replacing it atomically.</summary>
-    public async Task BackupAsync(string path, CancellationToken cancellationToken = default)
+    /// <summary>Writes the whole store to a <c>.mcbak</c> archive file (gzip'd JSON Lines), replacing it atomically:
+    /// the archive is written under a temporary name beside it and renamed when complete.</summary>
+    public Task BackupAsync(string path, CancellationToken cancellationToken = default) => BackupAsync(path, progress: null, cancellationToken);
+
+    /// <summary>Writes the whole store to a <c>.mcbak</c> archive file, replacing it atomically, reporting progress
+    /// (totals from <see cref="GetStatisticsAsync"/> at the start) to <paramref name="progress"/>.</summary>
+    public async Task BackupAsync(string path, IProgress<TransferProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
@@ -270,7 +275,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
             var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
             await using (file.ConfigureAwait(false))
             {
-                await BackupAsync(file, cancellationToken).ConfigureAwait(false);
+                await BackupAsync(file, progress, cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
             }
 
@@ -283,15 +288,26 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Writes the whole store to a stream as a <c>.mcbak</c> archive; the stream is left open.</summary>
-    public async Task BackupAsync(Stream destination, CancellationToken cancellationToken = default)
+    public Task BackupAsync(Stream destination, CancellationToken cancellationToken = default) => BackupAsync(destination, progress: null, cancellationToken);
+
+    /// <summary>Writes the whole store to a stream as a <c>.mcbak</c> archive, reporting progress to
+    /// <paramref name="progress"/>; the stream is left open.</summary>
+    public async Task BackupAsync(Stream destination, IProgress<TransferProgress>? progress, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(destination);
         var scope = new OperationScope(_pipeline.Name, "backup");
         try
         {
+            TransferCounter? counter = null;
+            if (progress is not null)
+            {
+                var statistics = await _pipeline.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
+                counter = new TransferCounter(progress, statistics.SessionCount, statistics.MessageCount);
+            }
+
             await BackupArchive.WriteAsync(
-                destination, _pipeline.Name, _options.TimeProvider.GetUtcNow(), PortableTransfer.ExportAsync(_pipeline, cancellationToken), cancellationToken)
+                destination, _pipeline.Name, _options.TimeProvider.GetUtcNow(), PortableTransfer.ExportAsync(_pipeline, cancellationToken), counter, cancellationToken)
                 .ConfigureAwait(false);
             scope.Complete();
         }
@@ -301,23 +317,84 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Restores a <c>.mcbak</c> archive file; sessions in the archive replace sessions of the same id.</summary>
-    public async Task<ImportReport> RestoreAsync(string path, CancellationToken cancellationToken = default)
+    /// <summary>Restores a <c>.mcbak</c> archive file with <see cref="RestoreMode.Replace"/>.</summary>
+    public Task<ImportReport> RestoreAsync(string path, CancellationToken cancellationToken = default) =>
+        RestoreAsync(path, RestoreMode.Replace, progress: null, cancellationToken);
+
+    /// <summary>
+    /// Restores a <c>.mcbak</c> archive file. The whole archive is checked first (structure, counts, checksum, this
+    /// store's limits, and for <see cref="RestoreMode.Fail"/> that none of its sessions exist) and nothing is written
+    /// unless it passes; then each session is written as one atomic replacement. Sessions not in the archive stay.
+    /// </summary>
+    /// <param name="path">The archive.</param>
+    /// <param name="mode">What to do with a session the store already holds.</param>
+    /// <param name="progress">Told the sessions and messages written, of the archive's totals.</param>
+    /// <param name="cancellationToken">Cancels the operation; sessions restored before it stay restored.</param>
+    /// <exception cref="StoreCorruptedException">The archive is damaged, cut short, altered or not an archive; nothing was written.</exception>
+    /// <exception cref="SessionAlreadyExistsException">With <see cref="RestoreMode.Fail"/>: a session of the archive exists; nothing was written.</exception>
+    /// <exception cref="ArgumentException">A record of the archive breaks this store's limits; nothing was written.</exception>
+    public async Task<ImportReport> RestoreAsync(
+        string path, RestoreMode mode, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        // FileShare.Read: nobody can change the file between the checking pass and the writing pass.
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
+        await using (file.ConfigureAwait(false))
+        {
+            return await RestoreAsync(file, mode, progress, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Restores a <c>.mcbak</c> archive from a stream with <see cref="RestoreMode.Replace"/>.</summary>
+    /// <exception cref="StoreCorruptedException">The stream is not a readable archive; nothing was written.</exception>
+    public Task<ImportReport> RestoreAsync(Stream source, CancellationToken cancellationToken = default) =>
+        RestoreAsync(source, RestoreMode.Replace, progress: null, cancellationToken);
+
+    /// <summary>
+    /// Restores a <c>.mcbak</c> archive from a stream, as <see cref="RestoreAsync(string, RestoreMode, IProgress{TransferProgress}?, CancellationToken)"/>
+    /// does; a stream that cannot seek is first copied to a temporary file (deleted afterwards), so the checking and the
+    /// writing pass read the same bytes.
+    /// </summary>
+    /// <exception cref="StoreCorruptedException">The archive is damaged, cut short, altered or not an archive; nothing was written.</exception>
+    /// <exception cref="SessionAlreadyExistsException">With <see cref="RestoreMode.Fail"/>: a session of the archive exists; nothing was written.</exception>
+    public async Task<ImportReport> RestoreAsync(
+        Stream source, RestoreMode mode, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(source);
+        var scope = new OperationScope(_pipeline.Name, "restore");
+        try
+        {
+            var report = await SafeRestore.RunAsync(_pipeline, _validate, source, mode, progress, cancellationToken).ConfigureAwait(false);
+            Log.ImportCompleted(_logger, report.Sessions, report.Messages);
+            scope.Complete();
+            return report;
+        }
+        catch (Exception ex) when (scope.Fail(ex, _logger))
+        {
+            throw;
+        }
+    }
+
+    /// <summary>Reads a <c>.mcbak</c> archive file to the end and checks it (structure, counts, checksum); writes nothing.</summary>
+    /// <exception cref="StoreCorruptedException">The archive is damaged, cut short, altered or not an archive.</exception>
+    public async Task<BackupInfo> VerifyBackupAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
         await using (file.ConfigureAwait(false))
         {
-            return await RestoreAsync(file, cancellationToken).ConfigureAwait(false);
+            return await VerifyBackupAsync(file, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Restores a <c>.mcbak</c> archive from a stream; sessions in the archive replace sessions of the same id.</summary>
-    /// <exception cref="StoreCorruptedException">The stream is not a readable archive.</exception>
-    public Task<ImportReport> RestoreAsync(Stream source, CancellationToken cancellationToken = default)
+    /// <summary>Reads a <c>.mcbak</c> archive from a stream to the end and checks it; writes nothing.</summary>
+    /// <exception cref="StoreCorruptedException">The archive is damaged, cut short, altered or not an archive.</exception>
+    public Task<BackupInfo> VerifyBackupAsync(Stream source, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(source);
-        return ImportAsync(BackupArchive.ReadAsync(source, cancellationToken), replaceExisting: true, cancellationToken);
+        return SafeRestore.VerifyAsync(source, validate: null, refuseExisting: null, cancellationToken);
     }
 
     /// <summary>

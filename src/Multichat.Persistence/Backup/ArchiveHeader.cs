@@ -4,7 +4,8 @@ namespace Multichat.Persistence.Backup;
 internal sealed record ArchiveHeader
 {
     public const string FormatName = "multichat-backup";
-    public const int CurrentVersion = 1;
+    /// <summary>2 adds the trailer's SHA-256; 1 archives are still read.</summary>
+    public const int CurrentVersion = 2;
 
     public required string Format { get; init; }
 

@@ -1,3 +1,5 @@
+using Multichat.Persistence.Backup;
+
 namespace Multichat.Persistence.Pipeline;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Multichat.Persistence.Pipeline;
 /// overrides only what its feature touches (the model is <c>System.Net.Http.DelegatingHandler</c>). A layer owns its
 /// inner store and disposes it; synchronously too, for containers that dispose that way.
 /// </summary>
-internal abstract class DelegatingSessionStore(ISessionStore inner) : ISessionStore, IDisposable
+internal abstract class DelegatingSessionStore(ISessionStore inner) : ISessionStore, ISessionReplacer, IDisposable
 {
     /// <summary>The next store in the chain: another layer, or the store itself.</summary>
     public ISessionStore Inner { get; } = inner;
@@ -45,6 +47,9 @@ internal abstract class DelegatingSessionStore(ISessionStore inner) : ISessionSt
 
     public virtual Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         Inner.ImportMessagesAsync(sessionId, messages, cancellationToken);
+
+    public virtual Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
+        SessionReplacement.ReplaceAsync(Inner, session, batches, cancellationToken);
 
     public virtual Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
         Inner.CheckHealthAsync(cancellationToken);

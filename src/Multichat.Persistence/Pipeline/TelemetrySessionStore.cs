@@ -1,3 +1,4 @@
+using Multichat.Persistence.Backup;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Diagnostics;
 
@@ -74,6 +75,17 @@ internal sealed class TelemetrySessionStore(ISessionStore inner, TimeProvider cl
             static async (s, a, ct) =>
             {
                 await s.ImportMessagesAsync(a.sessionId, a.messages, ct).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
+
+    public override Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
+        ObserveAsync(
+            "replace_session",
+            (session, batches),
+            static async (s, a, ct) =>
+            {
+                await SessionReplacement.ReplaceAsync(s, a.session, a.batches, ct).ConfigureAwait(false);
                 return true;
             },
             cancellationToken);

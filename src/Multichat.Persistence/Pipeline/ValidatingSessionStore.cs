@@ -1,3 +1,4 @@
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Pipeline;
@@ -71,19 +72,38 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
 
     public override Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default)
     {
+        ValidateImported(session);
+        return Inner.ImportSessionAsync(session, replaceExisting, cancellationToken);
+    }
+
+    public override Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    {
+        ValidateImported(session);
+        ArgumentNullException.ThrowIfNull(batches);
+        return Inner is ISessionReplacer replacer
+            ? replacer.ReplaceSessionAsync(session, Validated(session.SessionId, batches, cancellationToken), cancellationToken)
+            : SessionReplacement.NonAtomicAsync(this, session, batches, cancellationToken);
+    }
+
+    public override Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
+    {
+        InputValidator.Id(sessionId, nameof(sessionId));
+        ValidateImported(sessionId, messages);
+        return Inner.ImportMessagesAsync(sessionId, messages, cancellationToken);
+    }
+
+    private void ValidateImported(ChatSession session)
+    {
         _validate.Session(session, nameof(session));
         if (session.LastSequence < 0)
         {
             throw new ArgumentException(
                 $"Imported session '{session.SessionId}' has LastSequence {session.LastSequence}; sequences start at 1.", nameof(session));
         }
-
-        return Inner.ImportSessionAsync(session, replaceExisting, cancellationToken);
     }
 
-    public override Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
+    private void ValidateImported(string sessionId, IReadOnlyList<ChatMessage> messages)
     {
-        InputValidator.Id(sessionId, nameof(sessionId));
         ArgumentNullException.ThrowIfNull(messages);
         for (var i = 0; i < messages.Count; i++)
         {
@@ -97,8 +117,18 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
                 throw new ArgumentException($"Imported message '{message.Id}' has no sequence; exported messages keep theirs.", nameof(messages));
             }
         }
+    }
 
-        return Inner.ImportMessagesAsync(sessionId, messages, cancellationToken);
+    /// <summary>The batches of a replacement, each checked before the store sees it (a bad one fails the replacement,
+    /// which then leaves the stored session as it was).</summary>
+    private async IAsyncEnumerable<IReadOnlyList<ChatMessage>> Validated(
+        string sessionId, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var batch in batches.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            ValidateImported(sessionId, batch);
+            yield return batch;
+        }
     }
 
     /// <summary>The stricter of the configured limit and a caller's; 0 means none.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Memory;
@@ -8,7 +9,7 @@ namespace Multichat.Persistence.Stores.Memory;
 /// Keeps sessions in process memory: for tests and prototypes. Thread-safe, and held to the same conformance suite
 /// as the persistent stores, so code tested against it behaves the same on them.
 /// </summary>
-internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
+internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionReplacer
 {
     private readonly ConcurrentDictionary<string, MemorySession> _sessions = new(StringComparer.Ordinal);
 
@@ -213,6 +214,41 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore
         }
 
         return Task.CompletedTask;
+    }
+
+    public async Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    {
+        // Built aside and swapped in whole: a reader sees the old session until the new one is complete, and a failure
+        // while reading the batches leaves the old one untouched.
+        var state = new MemorySession(SessionRecords.Imported(session));
+        await foreach (var batch in batches.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            ImportChecks.EnsureAscending(batch, state.LastStoredSequence);
+            foreach (var message in batch)
+            {
+                state.Add(MessageRecords.Imported(message));
+            }
+        }
+
+        while (true)
+        {
+            if (_sessions.TryGetValue(session.SessionId, out var old))
+            {
+                if (_sessions.TryUpdate(session.SessionId, state, old))
+                {
+                    lock (old.Gate)
+                    {
+                        old.Deleted = true;
+                    }
+
+                    return;
+                }
+            }
+            else if (_sessions.TryAdd(session.SessionId, state))
+            {
+                return;
+            }
+        }
     }
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)

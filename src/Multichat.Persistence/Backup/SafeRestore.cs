@@ -1,0 +1,130 @@
+using Multichat.Persistence.Internal;
+
+namespace Multichat.Persistence.Backup;
+
+/// <summary>
+/// Restores an archive without ever acting on a damaged one: a first pass reads it to the end (structure, counts,
+/// SHA-256, this store's limits, and for <see cref="RestoreMode.Fail"/> that no session exists yet) and writes
+/// nothing; only then a second pass writes, each session as one atomic replacement. A stream that cannot seek is
+/// spooled to a temporary file first, so both passes read the same bytes.
+/// </summary>
+internal static class SafeRestore
+{
+    private const int BatchSize = 1000;
+
+    public static async Task<ImportReport> RunAsync(
+        ISessionStore store, InputValidator validate, Stream source, RestoreMode mode, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "RestoreMode must be Replace, Skip or Fail.");
+        }
+
+        string? spool = null;
+        var archive = source;
+        try
+        {
+            if (!source.CanSeek)
+            {
+                spool = Path.Combine(Path.GetTempPath(), $"multichat-restore-{Guid.NewGuid():N}.mcbak");
+                archive = new FileStream(spool, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+                await source.CopyToAsync(archive, cancellationToken).ConfigureAwait(false);
+                archive.Position = 0;
+            }
+
+            var start = archive.Position;
+            var info = await VerifyAsync(archive, validate, mode == RestoreMode.Fail ? store : null, cancellationToken).ConfigureAwait(false);
+            archive.Position = start;
+            return await WriteAsync(store, archive, mode, TransferCounter.For(progress, info.Sessions, info.Messages), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (spool is not null)
+            {
+                await archive.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Reads the whole archive and checks it; writes nothing. With <paramref name="validate"/>, also that
+    /// this store accepts every record; with <paramref name="refuseExisting"/>, that none of its sessions exist there.</summary>
+    public static async Task<BackupInfo> VerifyAsync(Stream archive, InputValidator? validate, ISessionStore? refuseExisting, CancellationToken cancellationToken)
+    {
+        ArchiveHeader? header = null;
+        long sessions = 0, messages = 0;
+        await foreach (var item in BackupArchive.ReadAsync(archive, h => header = h, cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Session is { } session)
+            {
+                sessions++;
+                Accept(validate, session.SessionId, v => v.Session(session, nameof(archive)));
+                if (refuseExisting is not null && await refuseExisting.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    throw new SessionAlreadyExistsException(
+                        $"Session '{session.SessionId}' of the archive exists in the store; RestoreMode.Fail restores only into a store without any of them. Nothing was written.");
+                }
+            }
+            else
+            {
+                var message = item.Message!;
+                messages++;
+                Accept(validate, message.SessionId, v => v.Message(message with { Sequence = 0 }, message.SessionId, nameof(archive)));
+            }
+        }
+
+        return new BackupInfo(sessions, messages, header!.SourceStore, header.CreatedAt, header.Version);
+    }
+
+    private static async Task<ImportReport> WriteAsync(ISessionStore store, Stream archive, RestoreMode mode, TransferCounter? counter, CancellationToken cancellationToken)
+    {
+        long sessions = 0, messages = 0, skipped = 0;
+        var items = BackupArchive.ReadAsync(archive, header: null, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using (items.ConfigureAwait(false))
+        {
+            var reader = new ArchiveSessionReader(items);
+            while (await reader.NextSessionAsync().ConfigureAwait(false) is { } session)
+            {
+                if (mode == RestoreMode.Skip && await store.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    skipped++;
+                    counter?.SessionDone(archive);
+                    continue;
+                }
+
+                var written = 0L;
+                await SessionReplacement.ReplaceAsync(
+                    store,
+                    session,
+                    reader.MessageBatchesAsync(BatchSize, count =>
+                    {
+                        written += count;
+                        counter?.MessagesDone(count, archive);
+                    }),
+                    cancellationToken).ConfigureAwait(false);
+                sessions++;
+                messages += written;
+                counter?.SessionDone(archive);
+            }
+        }
+
+        counter?.Finish(archive);
+        return new ImportReport(sessions, messages) { SkippedSessions = skipped };
+    }
+
+    private static void Accept(InputValidator? validate, string sessionId, Action<InputValidator> check)
+    {
+        if (validate is null)
+        {
+            return;
+        }
+
+        try
+        {
+            check(validate);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"The archive's session '{sessionId}' cannot be stored with this store's settings; nothing was written. {ex.Message}", ex);
+        }
+    }
+}
