@@ -1,13 +1,14 @@
 // Test worker: the other process of the multi-process and crash tests. It writes through SessionPersistence, like an
 // application, and prints one line per acknowledged result (flushing stdout), so a parent test knows exactly what was
-// acknowledged before it killed us. The three modes and their arguments are described in their own files.
+// acknowledged before it killed us. The modes and their arguments are described in their own files.
 using Multichat.Persistence.TestWorker;
 
 return args switch
 {
     ["create-sessions", ..] when args.Length >= 6 => await CreateSessionsMode.RunAsync(args),
     ["write", ..] when args.Length >= 7 => await WriteMode.RunAsync(args),
-    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write") => await AppendMode.RunAsync(args),
+    ["maintain", ..] when args.Length >= 7 => await MaintainMode.RunAsync(args),
+    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write" or "maintain") => await AppendMode.RunAsync(args),
     _ => Usage(),
 };
 
@@ -15,6 +16,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: TestWorker <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <count|forever> [durability] [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker create-sessions <storageType> <storagePath|connectionString> <idPrefix> <count> <maxSessions> [redisKeyPrefix]");
+    Console.Error.WriteLine("       TestWorker maintain <storageType> <storagePath|connectionString> <backupPath|-> <intervalSeconds> <backupsToKeep> <startUnixMs> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker write <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <operation> <count> [--crash-at <point>[#<hit>]] [--trace] [--durability <d>] [--redis-prefix <p>]");
     return 2;
 }

@@ -14,6 +14,7 @@ public sealed class TestWorkerProcess : IDisposable
     private readonly List<string> _events = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _errors = new();
+    private TaskCompletionSource _lineArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private TestWorkerProcess(Process process)
     {
@@ -121,10 +122,41 @@ public sealed class TestWorkerProcess : IDisposable
     public Task Ready => _ready.Task;
 
     /// <summary>Tells a worker that waits on its standard input (create-sessions) to start.</summary>
-    public void Go()
+    public void Go() => Send("go");
+
+    /// <summary>Writes one line to the worker's standard input.</summary>
+    public void Send(string line)
     {
-        _process.StandardInput.WriteLine("go");
+        _process.StandardInput.WriteLine(line);
         _process.StandardInput.Flush();
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, checking it again after each line the worker prints.</summary>
+    public async Task WaitUntilAsync(Func<TestWorkerProcess, bool> condition, TimeSpan timeout)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(timeout);
+        while (true)
+        {
+            Task arrived;
+            lock (_events)
+            {
+                arrived = _lineArrived.Task;
+            }
+
+            if (condition(this))
+            {
+                return;
+            }
+
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The worker exited ({_process.ExitCode}) before the condition held: {StandardError}");
+            }
+
+            await arrived.WaitAsync(TimeSpan.FromMilliseconds(500), cts.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            cts.Token.ThrowIfCancellationRequested();
+        }
     }
 
     /// <summary>Kills the worker at once (SIGKILL on Unix): nothing of it runs after this returns.</summary>
@@ -191,6 +223,13 @@ public sealed class TestWorkerProcess : IDisposable
             {
                 _events.Add(line);
             }
+        }
+
+        lock (_events)
+        {
+            var arrived = _lineArrived;
+            _lineArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            arrived.TrySetResult();
         }
     }
 }
