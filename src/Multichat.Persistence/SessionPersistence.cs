@@ -208,13 +208,18 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     /// the least recently active beyond <see cref="SessionPersistenceOptions.MaxSessions"/>, and trims sessions over
     /// <see cref="SessionPersistenceOptions.MaxMessagesPerSession"/>. Does nothing for a limit that is not set.
     /// </summary>
-    public async Task<CleanupReport> CleanupAsync(CancellationToken cancellationToken = default)
+    public Task<CleanupReport> CleanupAsync(CancellationToken cancellationToken = default) => CleanupAsync(progress: null, cancellationToken);
+
+    /// <summary>Applies retention and limits now, as <see cref="CleanupAsync(CancellationToken)"/> does, reporting the
+    /// sessions deleted or trimmed and the messages trimmed so far to <paramref name="progress"/> (no totals: they are
+    /// known only at the end).</summary>
+    public async Task<CleanupReport> CleanupAsync(IProgress<TransferProgress>? progress, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         var scope = new OperationScope(_pipeline.Name, "cleanup");
         try
         {
-            var report = await SessionCleanup.RunAsync(_pipeline, _options, cancellationToken).ConfigureAwait(false);
+            var report = await SessionCleanup.RunAsync(_pipeline, _options, TransferCounter.For(progress), cancellationToken).ConfigureAwait(false);
             Log.CleanupCompleted(_logger, report.ExpiredSessions, report.ExcessSessions, report.TrimmedMessages);
             scope.Complete();
             return report;
@@ -232,22 +237,36 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         return PortableTransfer.ExportAsync(_pipeline, cancellationToken);
     }
 
+    /// <summary>Streams every session, each followed by its messages, reporting progress (totals from
+    /// <see cref="GetStatisticsAsync"/> when the enumeration starts) to <paramref name="progress"/>.</summary>
+    public IAsyncEnumerable<PortableItem> ExportAsync(IProgress<TransferProgress>? progress, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return progress is null ? PortableTransfer.ExportAsync(_pipeline, cancellationToken) : PortableTransfer.ExportAsync(_pipeline, progress, cancellationToken);
+    }
+
     /// <summary>
-    /// Writes a stream from <see cref="ExportAsync"/> (of any store) into this store, keeping sequences, timestamps and versions.
+    /// Writes a stream from <see cref="ExportAsync(CancellationToken)"/> (of any store) into this store, keeping sequences, timestamps and versions.
     /// </summary>
     /// <param name="items">The stream to import.</param>
     /// <param name="replaceExisting">Replace sessions that exist here; otherwise such a session stops the import with
     /// <see cref="SessionAlreadyExistsException"/>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
+    public Task<ImportReport> ImportAsync(
+        IAsyncEnumerable<PortableItem> items, bool replaceExisting = false, CancellationToken cancellationToken = default) =>
+        ImportAsync(items, replaceExisting, progress: null, cancellationToken);
+
+    /// <summary>Writes a stream from <see cref="ExportAsync(CancellationToken)"/> into this store, as the overload
+    /// without progress does, reporting the sessions and messages written so far to <paramref name="progress"/>.</summary>
     public async Task<ImportReport> ImportAsync(
-        IAsyncEnumerable<PortableItem> items, bool replaceExisting = false, CancellationToken cancellationToken = default)
+        IAsyncEnumerable<PortableItem> items, bool replaceExisting, IProgress<TransferProgress>? progress, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(items);
         var scope = new OperationScope(_pipeline.Name, "import");
         try
         {
-            var report = await PortableTransfer.ImportAsync(_pipeline, items, replaceExisting, cancellationToken).ConfigureAwait(false);
+            var report = await PortableTransfer.ImportAsync(_pipeline, items, replaceExisting, TransferCounter.For(progress), cancellationToken).ConfigureAwait(false);
             Log.ImportCompleted(_logger, report.Sessions, report.Messages);
             scope.Complete();
             return report;

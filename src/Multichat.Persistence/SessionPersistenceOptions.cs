@@ -35,7 +35,7 @@ public sealed class SessionPersistenceOptions
     /// <summary>The key prefix of every Redis key, so several applications can share one Redis. Default <c>"multichat:"</c>.</summary>
     public string RedisKeyPrefix { get; set; } = DefaultRedisKeyPrefix;
 
-    /// <summary>Retention, in days: <see cref="SessionPersistence.CleanupAsync"/> deletes sessions with no activity for
+    /// <summary>Retention, in days: <see cref="SessionPersistence.CleanupAsync(CancellationToken)"/> deletes sessions with no activity for
     /// longer. Default none (keep forever). 1 to 36,500.</summary>
     public int? CleanupDays { get; set; }
 
@@ -48,7 +48,7 @@ public sealed class SessionPersistenceOptions
     public int? MaxMessagesPerSession { get; set; }
 
     /// <summary>How often the scheduled maintenance (registered by <c>AddSessionPersistence</c>) runs
-    /// <see cref="SessionPersistence.CleanupAsync"/> when <see cref="CleanupDays"/>, <see cref="MaxSessions"/> or
+    /// <see cref="SessionPersistence.CleanupAsync(CancellationToken)"/> when <see cref="CleanupDays"/>, <see cref="MaxSessions"/> or
     /// <see cref="MaxMessagesPerSession"/> is set. Default 1 hour; 1 second to 365 days. Configuration also takes
     /// <c>"hourly"</c>, <c>"daily"</c> and <c>"weekly"</c>.</summary>
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);

@@ -1,8 +1,8 @@
 namespace Multichat.Persistence;
 
 /// <summary>
-/// One element of the portable stream that <see cref="SessionPersistence.ExportAsync"/> yields and
-/// <see cref="SessionPersistence.ImportAsync"/> takes: a session, then each of its messages in sequence order.
+/// One element of the portable stream that <see cref="SessionPersistence.ExportAsync(CancellationToken)"/> yields and
+/// <see cref="SessionPersistence.ImportAsync(IAsyncEnumerable{PortableItem}, bool, CancellationToken)"/> takes: a session, then each of its messages in sequence order.
 /// Exactly one of <see cref="Session"/> and <see cref="Message"/> is set.
 /// </summary>
 public sealed record PortableItem

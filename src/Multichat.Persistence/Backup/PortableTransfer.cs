@@ -48,8 +48,23 @@ internal static class PortableTransfer
         }
     }
 
+    /// <summary><see cref="ExportAsync(ISessionStore, CancellationToken)"/>, counted for a progress bar.</summary>
+    public static async IAsyncEnumerable<PortableItem> ExportAsync(
+        ISessionStore store, IProgress<TransferProgress> progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var statistics = await store.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
+        var counter = new TransferCounter(progress, statistics.SessionCount, statistics.MessageCount);
+        await foreach (var item in ExportAsync(store, cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+            counter.Item(item, archive: null);
+        }
+
+        counter.Finish(archive: null);
+    }
+
     public static async Task<ImportReport> ImportAsync(
-        ISessionStore store, IAsyncEnumerable<PortableItem> items, bool replaceExisting, CancellationToken cancellationToken)
+        ISessionStore store, IAsyncEnumerable<PortableItem> items, bool replaceExisting, TransferCounter? counter, CancellationToken cancellationToken)
     {
         long sessions = 0, messages = 0;
         string? current = null;
@@ -61,6 +76,7 @@ internal static class PortableTransfer
             {
                 await store.ImportMessagesAsync(current!, pending.ToArray(), cancellationToken).ConfigureAwait(false);
                 messages += pending.Count;
+                counter?.MessagesDone(pending.Count, archive: null);
                 pending.Clear();
             }
         }
@@ -73,6 +89,7 @@ internal static class PortableTransfer
                 await store.ImportSessionAsync(session, replaceExisting, cancellationToken).ConfigureAwait(false);
                 current = session.SessionId;
                 sessions++;
+                counter?.SessionDone(archive: null);
             }
             else if (item.Message is { } message)
             {
@@ -96,6 +113,7 @@ internal static class PortableTransfer
         }
 
         await FlushAsync().ConfigureAwait(false);
+        counter?.Finish(archive: null);
         return new ImportReport(sessions, messages);
     }
 }

@@ -1,3 +1,5 @@
+using Multichat.Persistence.Backup;
+
 namespace Multichat.Persistence;
 
 /// <summary>
@@ -8,20 +10,20 @@ internal static class SessionCleanup
 {
     private const int PageSize = 500;
 
-    public static async Task<CleanupReport> RunAsync(ISessionStore store, SessionPersistenceOptions options, CancellationToken cancellationToken)
+    public static async Task<CleanupReport> RunAsync(ISessionStore store, SessionPersistenceOptions options, TransferCounter? counter, CancellationToken cancellationToken)
     {
         var expired = 0;
         if (options.CleanupDays is { } days)
         {
             var cutoff = options.TimeProvider.GetUtcNow().AddDays(-days);
-            expired = await DeleteAllAsync(store, new SessionQuery { UpdatedBefore = cutoff, Limit = PageSize }, skip: 0, cancellationToken)
+            expired = await DeleteAllAsync(store, new SessionQuery { UpdatedBefore = cutoff, Limit = PageSize }, skip: 0, counter, cancellationToken)
                 .ConfigureAwait(false);
         }
 
         var excess = 0;
         if (options.MaxSessions is { } maxSessions)
         {
-            excess = await DeleteAllAsync(store, new SessionQuery { Limit = PageSize }, skip: maxSessions, cancellationToken).ConfigureAwait(false);
+            excess = await DeleteAllAsync(store, new SessionQuery { Limit = PageSize }, skip: maxSessions, counter, cancellationToken).ConfigureAwait(false);
         }
 
         long trimmed = 0;
@@ -29,15 +31,22 @@ internal static class SessionCleanup
         {
             await foreach (var sessionId in store.ListSessionIdsAsync(cancellationToken).ConfigureAwait(false))
             {
-                trimmed += await store.TrimMessagesAsync(sessionId, maxMessages, cancellationToken).ConfigureAwait(false);
+                var removed = await store.TrimMessagesAsync(sessionId, maxMessages, cancellationToken).ConfigureAwait(false);
+                trimmed += removed;
+                if (removed > 0)
+                {
+                    counter?.MessagesDone((int)Math.Min(removed, int.MaxValue), archive: null);
+                    counter?.SessionDone(archive: null);
+                }
             }
         }
 
+        counter?.Finish(archive: null);
         return new CleanupReport(expired, excess, trimmed);
     }
 
     /// <summary>Deletes every session the query lists after the first <paramref name="skip"/>, newest activity first.</summary>
-    private static async Task<int> DeleteAllAsync(ISessionStore store, SessionQuery query, int skip, CancellationToken cancellationToken)
+    private static async Task<int> DeleteAllAsync(ISessionStore store, SessionQuery query, int skip, TransferCounter? counter, CancellationToken cancellationToken)
     {
         // Collect first, delete after: deleting while paging would shift the pages under the cursor.
         var doomed = new List<string>();
@@ -63,6 +72,7 @@ internal static class SessionCleanup
             if (await store.DeleteSessionAsync(sessionId, cancellationToken).ConfigureAwait(false))
             {
                 deleted++;
+                counter?.SessionDone(archive: null);
             }
         }
 

@@ -90,6 +90,42 @@ public abstract partial class SessionStoreConformanceTests
     }
 
     [Fact]
+    public virtual async Task Backup_WithProgress_ReportsUpToTheStoresTotalsAndTheBytesWritten()
+    {
+        await NewSessionAsync("s-1");
+        await AppendAsync("s-1", 5, "a-");
+        await NewSessionAsync("s-2");
+        await AppendAsync("s-2", 2, "b-");
+        var reports = new List<TransferProgress>();
+        using var archive = new MemoryStream();
+
+        await Store.BackupAsync(archive, new SynchronousProgress(reports.Add), Ct);
+
+        reports[^1].Should().BeEquivalentTo(new { SessionsDone = 2, SessionsTotal = 2, MessagesDone = 7, MessagesTotal = 7 });
+        reports[^1].Bytes.Should().Be(archive.Length);
+    }
+
+    [Fact]
+    public virtual async Task ExportImportCleanup_WithProgress_ReportWhatTheyDid()
+    {
+        await NewSessionAsync("s-1");
+        await AppendAsync("s-1", 5, "a-");
+        var exported = new List<TransferProgress>();
+        var imported = new List<TransferProgress>();
+        var cleaned = new List<TransferProgress>();
+        await using var target = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
+        await using var limited = WithOptions(o => o.MaxMessagesPerSession = 3);
+
+        await target.ImportAsync(Store.ExportAsync(new SynchronousProgress(exported.Add), Ct), replaceExisting: false, new SynchronousProgress(imported.Add), Ct);
+        var report = await limited.CleanupAsync(new SynchronousProgress(cleaned.Add), Ct);
+
+        exported[^1].Should().BeEquivalentTo(new { SessionsDone = 1, SessionsTotal = 1, MessagesDone = 5, MessagesTotal = 5 });
+        imported[^1].Should().BeEquivalentTo(new { SessionsDone = 1, MessagesDone = 5 });
+        report.TrimmedMessages.Should().Be(2);
+        cleaned[^1].Should().BeEquivalentTo(new { SessionsDone = 1, MessagesDone = 2 });
+    }
+
+    [Fact]
     public virtual async Task VerifyBackup_AnArchive_SaysWhatItHoldsAndWritesNothing()
     {
         var archive = await BackupThenChangeTheStoreAsync();
