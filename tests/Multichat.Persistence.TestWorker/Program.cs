@@ -8,7 +8,8 @@ return args switch
     ["create-sessions", ..] when args.Length >= 6 => await CreateSessionsMode.RunAsync(args),
     ["write", ..] when args.Length >= 7 => await WriteMode.RunAsync(args),
     ["maintain", ..] when args.Length >= 7 => await MaintainMode.RunAsync(args),
-    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write" or "maintain") => await AppendMode.RunAsync(args),
+    ["restore", ..] when args.Length >= 4 => await RestoreArchiveMode.RunAsync(args),
+    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write" or "maintain" or "restore") => await AppendMode.RunAsync(args),
     _ => Usage(),
 };
 
@@ -17,6 +18,7 @@ static int Usage()
     Console.Error.WriteLine("usage: TestWorker <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <count|forever> [durability] [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker create-sessions <storageType> <storagePath|connectionString> <idPrefix> <count> <maxSessions> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker maintain <storageType> <storagePath|connectionString> <backupPath|-> <intervalSeconds> <backupsToKeep> <startUnixMs> [redisKeyPrefix]");
+    Console.Error.WriteLine("       TestWorker restore <storageType> <storagePath|connectionString> <archivePath> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker write <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <operation> <count> [--crash-at <point>[#<hit>]] [--trace] [--durability <d>] [--redis-prefix <p>]");
     return 2;
 }
