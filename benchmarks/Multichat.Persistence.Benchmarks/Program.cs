@@ -1,8 +1,16 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using Multichat.Persistence.Benchmarks.Lifecycle;
 
 // Every benchmark class in this assembly, chosen on the command line, e.g.
 //   dotnet run -c Release --project benchmarks/Multichat.Persistence.Benchmarks -- --filter '*Memory*'
 // The median is always shown: docs/benchmarks.md quotes medians.
+// "backup-restore" runs the backup/restore throughput and peak-memory run instead (see BackupRestoreRun).
+if (args is ["backup-restore", ..])
+{
+    return await BackupRestoreRun.RunAsync(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, DefaultConfig.Instance.AddColumn(StatisticColumn.Median));
+return 0;
