@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Multichat.Persistence.Internal;
 using SQLitePCL;
 
 namespace Multichat.Persistence.Stores.Sqlite;
@@ -33,6 +34,12 @@ internal sealed class SqliteConnectionLease : IDisposable
     }
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>The fault-injection tests' hook, set on the writer's lease only (see <see cref="SqliteFaultPoints"/>).</summary>
+    public FaultInjection? Faults { get; set; }
+
+    /// <summary>Whether a transaction is open on this connection.</summary>
+    public bool InTransaction => raw.sqlite3_get_autocommit(Connection.Handle) == 0;
 
     /// <summary>Opens a connection with the per-connection settings every connection of the store shares.</summary>
     public static SqliteConnectionLease Open(string connectionString, Durability durability, bool readOnly) =>

@@ -30,8 +30,11 @@ internal static class SqliteMessageCommands
             if (!TryInsert(insert, head.LastSequence + 1 + i, messages[i], now, out stored[i]))
             {
                 lease.RollbackQuietly();
+                lease.Faults?.Reach(SqliteFaultPoints.AppendAfterRollbackToLookups);
                 return null;
             }
+
+            lease.Faults?.Reach(SqliteFaultPoints.AppendAfterInsert);
         }
 
         Appended(lease, sessionId, head, head.LastSequence + messages.Count, maxMessages, now);
@@ -59,6 +62,8 @@ internal static class SqliteMessageCommands
             {
                 stored[i] = SelectMessage(lease, sessionId, messages[i].Id);
             }
+
+            lease.Faults?.Reach(SqliteFaultPoints.AppendAfterInsert);
         }
 
         if (next != head.LastSequence)
@@ -83,7 +88,9 @@ internal static class SqliteMessageCommands
         }
 
         var removed = DeleteOldest(lease, sessionId, head.Count - keepLatest);
+        lease.Faults?.Reach(SqliteFaultPoints.TrimAfterDelete);
         UpdateCounters(lease, sessionId, head.LastSequence, head.Count - removed, head.ActivityTicks);
+        lease.Faults?.Reach(SqliteFaultPoints.TrimAfterCounters);
         return removed;
     }
 
@@ -93,6 +100,7 @@ internal static class SqliteMessageCommands
     {
         var activity = head.ActivityAfterAppend(now.UtcTicks);
         MoveActivity(lease, sessionId, head.ActivityTicks, activity);
+        lease.Faults?.Reach(SqliteFaultPoints.AppendAfterActivity);
         TrimToLimit(lease, sessionId, lastSequence, head.Count + (lastSequence - head.LastSequence), maxMessages, activity);
     }
 
@@ -101,7 +109,10 @@ internal static class SqliteMessageCommands
     {
         if (maxMessages > 0 && count > maxMessages)
         {
-            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages), activityTicks);
+            var removed = DeleteOldest(lease, sessionId, count - maxMessages);
+            lease.Faults?.Reach(SqliteFaultPoints.TrimAfterDelete);
+            UpdateCounters(lease, sessionId, lastSequence, count - removed, activityTicks);
+            lease.Faults?.Reach(SqliteFaultPoints.TrimAfterCounters);
         }
     }
 
