@@ -109,7 +109,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 }
                 catch (Exception ex)
                 {
-                    writer.RollbackQuietly();
+                    RollBackAfterFailure(writer);
                     var mapped = Failure(ex, operation, cancellationToken);
                     if (ReferenceEquals(mapped, ex))
                     {
@@ -168,6 +168,19 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             {
                 ReturnReader(lease);
             }
+        }
+    }
+
+    private void RollBackAfterFailure(SqliteConnectionLease writer)
+    {
+        try
+        {
+            _faults?.Reach(SqliteFaultPoints.WriteBeforeRollback);
+            writer.RollbackQuietly();
+        }
+        catch (IOException)
+        {
+            // The rollback failed: the caller sees the write's own failure; the transaction is discarded by the next write.
         }
     }
 

@@ -9,6 +9,11 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// </summary>
 internal static class SqliteFaultPoints
 {
+    // Any write that failed: the store rolls its transaction back before answering.
+
+    /// <summary>A step of the write failed; its transaction is still open. A throw here models a ROLLBACK that failed.</summary>
+    public const string WriteBeforeRollback = "sqlite.write.before-rollback";
+
     // Opening: once per store instance, before its first call runs.
 
     /// <summary>The writer connection is open and the file recognised as ours or empty; the WAL flag is not written yet.</summary>
