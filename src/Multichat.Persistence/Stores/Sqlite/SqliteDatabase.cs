@@ -74,6 +74,13 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
             var writer = _writer!;
+            if (writer.InTransaction)
+            {
+                // A failed write whose ROLLBACK failed too left its transaction open: discard it, or BEGIN fails for
+                // every later write of this instance.
+                writer.RollbackQuietly();
+            }
+
             for (var attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
