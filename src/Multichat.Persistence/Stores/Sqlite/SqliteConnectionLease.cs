@@ -161,12 +161,13 @@ internal sealed class SqliteConnectionLease : IDisposable
         {
             if (Connection.State == System.Data.ConnectionState.Open && raw.sqlite3_get_autocommit(Connection.Handle) == 0)
             {
+                Faults?.Reach(SqliteFaultPoints.WriteBeforeRollback);
                 Get(Rollback).ExecuteNonQuery();
             }
         }
-        catch (SqliteException)
+        catch (Exception ex) when (ex is SqliteException or IOException)
         {
-            // The original failure is what the caller needs to see; a failed rollback leaves SQLite to roll back on close.
+            // The original failure is what the caller needs to see; the next write discards a transaction left open here.
         }
     }
 

@@ -116,7 +116,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 }
                 catch (Exception ex)
                 {
-                    RollBackAfterFailure(writer);
+                    writer.RollbackQuietly();
                     var mapped = Failure(ex, operation, cancellationToken);
                     if (ReferenceEquals(mapped, ex))
                     {
@@ -175,19 +175,6 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             {
                 ReturnReader(lease);
             }
-        }
-    }
-
-    private void RollBackAfterFailure(SqliteConnectionLease writer)
-    {
-        try
-        {
-            _faults?.Reach(SqliteFaultPoints.WriteBeforeRollback);
-            writer.RollbackQuietly();
-        }
-        catch (IOException)
-        {
-            // The rollback failed: the caller sees the write's own failure; the transaction is discarded by the next write.
         }
     }
 

@@ -9,9 +9,9 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// </summary>
 internal static class SqliteFaultPoints
 {
-    // Any write that failed: the store rolls its transaction back before answering.
+    // Any rollback of the writer: after a failed step, and the append's own when it meets a stored id.
 
-    /// <summary>A step of the write failed; its transaction is still open. A throw here models a ROLLBACK that failed.</summary>
+    /// <summary>The transaction is still open and about to be rolled back; a throw here models a ROLLBACK that failed.</summary>
     public const string WriteBeforeRollback = "sqlite.write.before-rollback";
 
     // Opening: once per store instance, before its first call runs.

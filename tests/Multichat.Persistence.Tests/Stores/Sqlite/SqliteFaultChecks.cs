@@ -44,6 +44,13 @@ internal static class SqliteFaultChecks
             .Should().Be(0, "every session has exactly one activity row");
         Scalar(connection, "SELECT count(*) FROM session_activity AS a WHERE NOT EXISTS (SELECT 1 FROM sessions AS s WHERE s.session_id = a.session_id)")
             .Should().Be(0, "no activity row outlives its session");
+        Scalar(
+            connection,
+            """
+            SELECT count(*) FROM sessions AS s
+            LEFT JOIN messages AS h ON h.session_id = s.session_id AND h.seq = (SELECT max(seq) FROM messages WHERE session_id = s.session_id)
+            WHERE (SELECT updated_at FROM session_activity AS a WHERE a.session_id = s.session_id) <> max(s.updated_at, coalesce(h.appended_at, s.updated_at))
+            """).Should().Be(0, "each session's activity row holds its UpdatedAt");
         Scalar(connection, "SELECT count(*) FROM sessions AS s WHERE json_array_length(s.participants) <> (SELECT count(*) FROM session_participants AS p WHERE p.session_id = s.session_id)")
             .Should().Be(0, "the participant index matches each session's participants");
     }
