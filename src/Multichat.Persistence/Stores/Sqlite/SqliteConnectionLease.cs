@@ -155,7 +155,13 @@ internal sealed class SqliteConnectionLease : IDisposable
     }
 
     /// <summary>Rolls back the open transaction, if SQLite has not already done so (it does after an interrupt or I/O error).</summary>
-    public void RollbackQuietly()
+    public void RollbackQuietly() => TryRollback();
+
+    /// <summary>
+    /// <see cref="RollbackQuietly"/>, telling why the transaction could not be rolled back (it is still open then), or
+    /// <see langword="null"/> when none is open any more.
+    /// </summary>
+    public Exception? TryRollback()
     {
         try
         {
@@ -164,10 +170,14 @@ internal sealed class SqliteConnectionLease : IDisposable
                 Faults?.Reach(SqliteFaultPoints.WriteBeforeRollback);
                 Get(Rollback).ExecuteNonQuery();
             }
+
+            return null;
         }
         catch (Exception ex) when (ex is SqliteException or IOException)
         {
-            // The original failure is what the caller needs to see; the next write discards a transaction left open here.
+            // After a failed step the original failure is what the caller needs to see; the next write discards a
+            // transaction left open here.
+            return ex;
         }
     }
 

@@ -29,7 +29,13 @@ internal static class SqliteMessageCommands
         {
             if (!TryInsert(insert, head.LastSequence + 1 + i, messages[i], now, out stored[i]))
             {
-                lease.RollbackQuietly();
+                // Had this rollback failed silently, the store's commit would keep the inserts before this one without
+                // their activity move: fail the call instead (a retry is safe, the next write discards the transaction).
+                if (lease.TryRollback() is { } failure)
+                {
+                    throw failure;
+                }
+
                 lease.Faults?.Reach(SqliteFaultPoints.AppendAfterRollbackToLookups);
                 return null;
             }
