@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Multichat.Persistence.Internal;
 using SQLitePCL;
 
 namespace Multichat.Persistence.Stores.Sqlite;
@@ -33,6 +34,12 @@ internal sealed class SqliteConnectionLease : IDisposable
     }
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>The fault-injection tests' hook, set on the writer's lease only (see <see cref="SqliteFaultPoints"/>).</summary>
+    public FaultInjection? Faults { get; set; }
+
+    /// <summary>Whether a transaction is open on this connection.</summary>
+    public bool InTransaction => raw.sqlite3_get_autocommit(Connection.Handle) == 0;
 
     /// <summary>Opens a connection with the per-connection settings every connection of the store shares.</summary>
     public static SqliteConnectionLease Open(string connectionString, Durability durability, bool readOnly) =>
@@ -148,18 +155,29 @@ internal sealed class SqliteConnectionLease : IDisposable
     }
 
     /// <summary>Rolls back the open transaction, if SQLite has not already done so (it does after an interrupt or I/O error).</summary>
-    public void RollbackQuietly()
+    public void RollbackQuietly() => TryRollback();
+
+    /// <summary>
+    /// <see cref="RollbackQuietly"/>, telling why the transaction could not be rolled back (it is still open then), or
+    /// <see langword="null"/> when none is open any more.
+    /// </summary>
+    public Exception? TryRollback()
     {
         try
         {
             if (Connection.State == System.Data.ConnectionState.Open && raw.sqlite3_get_autocommit(Connection.Handle) == 0)
             {
+                Faults?.Reach(SqliteFaultPoints.WriteBeforeRollback);
                 Get(Rollback).ExecuteNonQuery();
             }
+
+            return null;
         }
-        catch (SqliteException)
+        catch (Exception ex) when (ex is SqliteException or IOException)
         {
-            // The original failure is what the caller needs to see; a failed rollback leaves SQLite to roll back on close.
+            // After a failed step the original failure is what the caller needs to see; the next write discards a
+            // transaction left open here.
+            return ex;
         }
     }
 

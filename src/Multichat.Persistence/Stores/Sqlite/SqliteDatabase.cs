@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Sqlite;
 
@@ -17,6 +18,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private readonly string _connectionString;
     private readonly Durability _durability;
     private readonly TimeSpan _busyTimeout;
+    private readonly FaultInjection? _faults;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _openGate = new(1, 1);
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -30,9 +32,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     /// <param name="dataSource">The file (or URI), for messages.</param>
     /// <param name="durability">Whether commits are fsynced.</param>
     /// <param name="busyTimeout">How long a call waits for another process's lock, in all.</param>
+    /// <param name="faults">The fault-injection tests' hook (see <see cref="SqliteFaultPoints"/>); null outside them.</param>
     /// <param name="logger">For busy retries and migrations.</param>
-    public SqliteDatabase(string connectionString, string dataSource, Durability durability, TimeSpan busyTimeout, ILogger logger)
+    public SqliteDatabase(string connectionString, string dataSource, Durability durability, TimeSpan busyTimeout, FaultInjection? faults, ILogger logger)
     {
+        _faults = faults;
         _connectionString = connectionString;
         DataSource = dataSource;
         _durability = durability;
@@ -52,9 +56,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
     /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction on the writer connection.</summary>
     public async Task<T> WriteAsync<TState, T>(
-        string operation, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
+        SqliteWriteSteps write, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var operation = write.Operation;
 
         // One deadline from the moment of the call: a caller queued behind others of this store (each waiting for
         // another process's lock) waits the busy timeout once, not once per caller ahead of it.
@@ -69,10 +74,17 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
             var writer = _writer!;
+            if (writer.InTransaction)
+            {
+                // A failed write whose ROLLBACK failed too left its transaction open: discard it, or BEGIN fails for
+                // every later write of this instance.
+                writer.RollbackQuietly();
+            }
+
             for (var attempt = 1; ; attempt++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (!TryBegin(writer, operation, cancellationToken))
+                if (!TryBegin(writer, write, cancellationToken))
                 {
                     // Another process holds the write lock: wait without holding a thread, then try again.
                     if (deadline.IsExpired)
@@ -92,7 +104,13 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                         var result = work(writer, state);
 
                         // The work may have rolled back itself (an append that must take its slower path).
-                        writer.CommitIfOpen();
+                        if (writer.InTransaction)
+                        {
+                            _faults?.Reach(write.BeforeCommit);
+                            writer.CommitIfOpen();
+                            _faults?.Reach(write.AfterCommit);
+                        }
+
                         return result;
                     }
                 }
@@ -160,15 +178,16 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
     }
 
-    private bool TryBegin(SqliteConnectionLease writer, string operation, CancellationToken cancellationToken)
+    private bool TryBegin(SqliteConnectionLease writer, SqliteWriteSteps write, CancellationToken cancellationToken)
     {
         try
         {
+            _faults?.Reach(write.BeforeBegin);
             return writer.TryBeginImmediate();
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or IOException)
         {
-            throw Failure(ex, operation, cancellationToken);
+            throw Failure(ex, write.Operation, cancellationToken);
         }
     }
 
@@ -252,6 +271,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 {
                     CreateFolder();
                     writer = SqliteConnectionLease.Open(_connectionString, _durability, readOnly: false, _busyTimeout);
+                    writer.Faults = _faults;
                     SqliteSchema.Initialize(writer, DataSource, _logger);
                     if (_disposed)
                     {
@@ -315,6 +335,17 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
         // Wait for a write in flight; closing the last connection checkpoints the WAL into the database file.
         await _writeGate.WaitAsync().ConfigureAwait(false);
+        IOException? fault = null;
+        try
+        {
+            // A failure injected here must not keep the file open: the connections close whatever it says.
+            _faults?.Reach(SqliteFaultPoints.CloseBeforeCheckpoint);
+        }
+        catch (IOException ex)
+        {
+            fault = ex;
+        }
+
         try
         {
             _writer?.Dispose();
@@ -331,6 +362,20 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             {
                 reader.Dispose();
             }
+        }
+
+        try
+        {
+            _faults?.Reach(SqliteFaultPoints.CloseAfterCheckpoint);
+        }
+        catch (IOException ex)
+        {
+            fault ??= ex;
+        }
+
+        if (fault is not null)
+        {
+            throw Failure(fault, "Closing the store", CancellationToken.None);
         }
     }
 }

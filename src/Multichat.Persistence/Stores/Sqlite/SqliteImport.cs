@@ -39,6 +39,7 @@ internal static class SqliteImport
             p[6].Value = record.Timestamp.UtcTicks;
             p[7].Value = SqliteRecords.Metadata(record.Metadata);
             insert.ExecuteNonQuery();
+            lease.Faults?.Reach(SqliteFaultPoints.ImportMessagesAfterInsert);
             lastSequence = Math.Max(lastSequence, record.Sequence);
         }
 

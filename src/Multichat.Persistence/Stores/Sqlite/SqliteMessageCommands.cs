@@ -29,9 +29,18 @@ internal static class SqliteMessageCommands
         {
             if (!TryInsert(insert, head.LastSequence + 1 + i, messages[i], now, out stored[i]))
             {
-                lease.RollbackQuietly();
+                // Had this rollback failed silently, the store's commit would keep the inserts before this one without
+                // their activity move: fail the call instead (a retry is safe, the next write discards the transaction).
+                if (lease.TryRollback() is { } failure)
+                {
+                    throw failure;
+                }
+
+                lease.Faults?.Reach(SqliteFaultPoints.AppendAfterRollbackToLookups);
                 return null;
             }
+
+            lease.Faults?.Reach(SqliteFaultPoints.AppendAfterInsert);
         }
 
         Appended(lease, sessionId, head, head.LastSequence + messages.Count, maxMessages, now);
@@ -59,6 +68,8 @@ internal static class SqliteMessageCommands
             {
                 stored[i] = SelectMessage(lease, sessionId, messages[i].Id);
             }
+
+            lease.Faults?.Reach(SqliteFaultPoints.AppendAfterInsert);
         }
 
         if (next != head.LastSequence)
@@ -83,7 +94,9 @@ internal static class SqliteMessageCommands
         }
 
         var removed = DeleteOldest(lease, sessionId, head.Count - keepLatest);
+        lease.Faults?.Reach(SqliteFaultPoints.TrimAfterDelete);
         UpdateCounters(lease, sessionId, head.LastSequence, head.Count - removed, head.ActivityTicks);
+        lease.Faults?.Reach(SqliteFaultPoints.TrimAfterCounters);
         return removed;
     }
 
@@ -93,6 +106,7 @@ internal static class SqliteMessageCommands
     {
         var activity = head.ActivityAfterAppend(now.UtcTicks);
         MoveActivity(lease, sessionId, head.ActivityTicks, activity);
+        lease.Faults?.Reach(SqliteFaultPoints.AppendAfterActivity);
         TrimToLimit(lease, sessionId, lastSequence, head.Count + (lastSequence - head.LastSequence), maxMessages, activity);
     }
 
@@ -101,7 +115,10 @@ internal static class SqliteMessageCommands
     {
         if (maxMessages > 0 && count > maxMessages)
         {
-            UpdateCounters(lease, sessionId, lastSequence, count - DeleteOldest(lease, sessionId, count - maxMessages), activityTicks);
+            var removed = DeleteOldest(lease, sessionId, count - maxMessages);
+            lease.Faults?.Reach(SqliteFaultPoints.TrimAfterDelete);
+            UpdateCounters(lease, sessionId, lastSequence, count - removed, activityTicks);
+            lease.Faults?.Reach(SqliteFaultPoints.TrimAfterCounters);
         }
     }
 

@@ -115,6 +115,7 @@ internal static class SqliteSchema
         }
 
         SetWal(lease);
+        lease.Faults?.Reach(SqliteFaultPoints.SchemaBeforeBegin);
         if (!lease.TryBeginImmediate())
         {
             throw new SqliteException("database is locked (another process is opening or migrating it)", 5);
@@ -128,10 +129,13 @@ internal static class SqliteSchema
             for (var step = version; step < CurrentVersion; step++)
             {
                 Execute(lease, Migrations[step]);
+                lease.Faults?.Reach(SqliteFaultPoints.SchemaAfterMigration);
             }
 
             Execute(lease, string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {CurrentVersion}; PRAGMA application_id = {ApplicationId};"));
+            lease.Faults?.Reach(SqliteFaultPoints.SchemaBeforeCommit);
             lease.CommitIfOpen();
+            lease.Faults?.Reach(SqliteFaultPoints.SchemaAfterCommit);
             if (from != 0)
             {
                 SqliteLog.SchemaMigrated(logger, from, CurrentVersion);
@@ -177,10 +181,12 @@ internal static class SqliteSchema
     private static void SetWal(SqliteConnectionLease lease)
     {
         // Persistent in the file; readers never block the writer and a killed writer leaves the last commit intact.
+        lease.Faults?.Reach(SqliteFaultPoints.SchemaBeforeWal);
         using var command = lease.Connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode = WAL";
         command.CommandTimeout = 1;
         command.ExecuteScalar();
+        lease.Faults?.Reach(SqliteFaultPoints.SchemaAfterWal);
     }
 
     private static long Scalar(SqliteConnectionLease lease, string sql)

@@ -12,12 +12,17 @@ internal static class SqliteSessionCommands
     /// </summary>
     public static ChatSession Create(SqliteConnectionLease lease, ChatSession record, int maxSessions)
     {
-        if (maxSessions > 0 && SessionCount(lease) >= maxSessions)
+        if (maxSessions > 0)
         {
-            // A taken id is reported as such whether or not the store is full (as the other stores do).
-            throw SessionExists(lease, record.SessionId)
-                ? SessionAlreadyExistsException.ForSession(record.SessionId)
-                : QuotaExceededException.ForSessions(maxSessions);
+            var count = SessionCount(lease);
+            lease.Faults?.Reach(SqliteFaultPoints.CreateAfterCount);
+            if (count >= maxSessions)
+            {
+                // A taken id is reported as such whether or not the store is full (as the other stores do).
+                throw SessionExists(lease, record.SessionId)
+                    ? SessionAlreadyExistsException.ForSession(record.SessionId)
+                    : QuotaExceededException.ForSessions(maxSessions);
+            }
         }
 
         InsertSession(lease, record);
@@ -53,11 +58,14 @@ internal static class SqliteSessionCommands
         p[4].Value = updated.Version;
         p[5].Value = now;
         command.ExecuteNonQuery();
+        lease.Faults?.Reach(SqliteFaultPoints.UpdateAfterRow);
         MoveActivity(lease, updated.SessionId, head.ActivityTicks, activity);
+        lease.Faults?.Reach(SqliteFaultPoints.UpdateAfterActivity);
 
         var delete = lease.Get(SqliteSql.DeleteParticipants);
         delete.Parameters[0].Value = updated.SessionId;
         delete.ExecuteNonQuery();
+        lease.Faults?.Reach(SqliteFaultPoints.UpdateAfterDeleteParticipants);
         InsertParticipants(lease, updated.SessionId, updated.Participants);
         return updated;
     }

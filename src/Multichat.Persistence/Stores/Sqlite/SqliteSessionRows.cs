@@ -75,7 +75,9 @@ internal static class SqliteSessionRows
             throw SessionAlreadyExistsException.ForSession(record.SessionId);
         }
 
+        lease.Faults?.Reach(SqliteFaultPoints.SessionAfterInsert);
         InsertParticipants(lease, record.SessionId, record.Participants);
+        lease.Faults?.Reach(SqliteFaultPoints.SessionAfterParticipants);
         InsertActivity(lease, record.SessionId, record.UpdatedAt.UtcTicks);
     }
 
@@ -107,10 +109,14 @@ internal static class SqliteSessionRows
             DeleteAllActivity(lease, sessionId);
         }
 
+        lease.Faults?.Reach(SqliteFaultPoints.DeleteAfterActivity);
+
         // Its messages and participant rows go with it (ON DELETE CASCADE; foreign_keys is on for every connection).
         var command = lease.Get(SqliteSql.DeleteSession);
         command.Parameters[0].Value = sessionId;
-        return command.ExecuteNonQuery() == 1;
+        var deleted = command.ExecuteNonQuery() == 1;
+        lease.Faults?.Reach(SqliteFaultPoints.DeleteAfterSession);
+        return deleted;
     }
 
     public static void InsertActivity(SqliteConnectionLease lease, string sessionId, long activityTicks)

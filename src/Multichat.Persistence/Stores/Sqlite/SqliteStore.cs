@@ -39,7 +39,7 @@ internal sealed class SqliteStore : ISessionStore
                 "The Sqlite store needs a database file; an in-memory SQLite database is private to one connection. Use StorageType.Memory for a store in memory.");
         }
 
-        _database = new SqliteDatabase(builder.ToString(), builder.DataSource, options.Durability, options.BusyTimeout, logger);
+        _database = new SqliteDatabase(builder.ToString(), builder.DataSource, options.Durability, options.BusyTimeout, options.Faults, logger);
         _clock = options.TimeProvider;
     }
 
@@ -52,7 +52,7 @@ internal sealed class SqliteStore : ISessionStore
     {
         var record = SessionRecords.New(session, _clock.GetUtcNow());
         return _database.WriteAsync(
-            "CreateSession", (record, maxSessions), static (lease, state) => SqliteSessionCommands.Create(lease, state.record, state.maxSessions), cancellationToken);
+            SqliteWriteSteps.Create, (record, maxSessions), static (lease, state) => SqliteSessionCommands.Create(lease, state.record, state.maxSessions), cancellationToken);
     }
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
@@ -60,10 +60,10 @@ internal sealed class SqliteStore : ISessionStore
 
     public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
         _database.WriteAsync(
-            "UpdateSession", (session, _clock), static (lease, state) => SqliteSessionCommands.Update(lease, state.session, state._clock), cancellationToken);
+            SqliteWriteSteps.Update, (session, _clock), static (lease, state) => SqliteSessionCommands.Update(lease, state.session, state._clock), cancellationToken);
 
     public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        _database.WriteAsync("DeleteSession", sessionId, static (lease, sessionId) => SqliteSessionRows.DeleteSession(lease, sessionId), cancellationToken);
+        _database.WriteAsync(SqliteWriteSteps.Delete, sessionId, static (lease, sessionId) => SqliteSessionRows.DeleteSession(lease, sessionId), cancellationToken);
 
     public Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default)
     {
@@ -101,8 +101,8 @@ internal sealed class SqliteStore : ISessionStore
         // A message id seen before is the rare case (a retry): try the shorter transaction that assumes every message
         // is new, and only when one is not, run the one that looks ids up.
         var state = (sessionId, messages, maxMessages, _clock);
-        return await _database.WriteAsync("AppendMessages", state, SqliteMessageCommands.AppendAssumingNew, cancellationToken).ConfigureAwait(false)
-            ?? await _database.WriteAsync("AppendMessages", state, SqliteMessageCommands.AppendWithLookups, cancellationToken).ConfigureAwait(false)
+        return await _database.WriteAsync(SqliteWriteSteps.Append, state, SqliteMessageCommands.AppendAssumingNew, cancellationToken).ConfigureAwait(false)
+            ?? await _database.WriteAsync(SqliteWriteSteps.Append, state, SqliteMessageCommands.AppendWithLookups, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The append with id lookups always completes.");
     }
 
@@ -112,18 +112,18 @@ internal sealed class SqliteStore : ISessionStore
 
     public Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default) =>
         _database.WriteAsync(
-            "TrimMessages", (sessionId, keepLatest), static (lease, state) => SqliteMessageCommands.Trim(lease, state.sessionId, state.keepLatest), cancellationToken);
+            SqliteWriteSteps.Trim, (sessionId, keepLatest), static (lease, state) => SqliteMessageCommands.Trim(lease, state.sessionId, state.keepLatest), cancellationToken);
 
     public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
         _database.WriteAsync(
-            "ImportSession",
+            SqliteWriteSteps.ImportSession,
             (record: SessionRecords.Imported(session), replaceExisting),
             static (lease, state) => SqliteImport.Session(lease, state.record, state.replaceExisting),
             cancellationToken);
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         _database.WriteAsync(
-            "ImportMessages", (sessionId, messages), static (lease, state) => SqliteImport.Messages(lease, state.sessionId, state.messages), cancellationToken);
+            SqliteWriteSteps.ImportMessages, (sessionId, messages), static (lease, state) => SqliteImport.Messages(lease, state.sessionId, state.messages), cancellationToken);
 
     public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
         _database.ReadAsync("CheckHealth", (Name, _database.Damage), SqliteQueries.Health, cancellationToken);
