@@ -34,6 +34,13 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
             throw SessionNotFoundException.ForSession(sessionId);
         }
 
+        if (result.Resp2Type != ResultType.Array)
+        {
+            // The id map does not match the messages and could not be rebuilt from them (see the script): appending
+            // could store an acknowledged id a second time, so nothing was written.
+            throw IdMapDamaged(sessionId);
+        }
+
         var outcomes = (RedisResult[])result!;
         var stored = new ChatMessage[messages.Count];
         Dictionary<long, ChatMessage>? fresh = null;
@@ -135,6 +142,13 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
             case -2:
                 ImportChecks.EnsureAscending(messages, (long)result[1]);
                 break;
+            case -3:
+                throw new ArgumentException(
+                    $"Imported message '{(string?)result[1]}' has an id that is stored in session '{sessionId}' already or repeats in the batch; message ids are unique in a session. Nothing of the batch was written.",
+                    nameof(messages));
         }
     }
+
+    private static StoreCorruptedException IdMapDamaged(string sessionId) => new(
+        $"The Redis store's id map of session '{sessionId}' (key ':i:' of the session) does not match its messages and could not be rebuilt from them, so an append could store a message id twice; nothing was written. Restore the session from a backup, or delete it.");
 }
