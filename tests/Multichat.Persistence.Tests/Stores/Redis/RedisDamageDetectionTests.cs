@@ -90,6 +90,77 @@ public sealed class RedisDamageDetectionTests(RedisSingleNodeFixture redis) : IA
         (await Db.HashLengthAsync(Keys("s-1").Ids)).Should().Be(2);
     }
 
+    [Fact]
+    public async Task CheckHealth_IntactSessions_IsHealthy()
+    {
+        await SeedAsync("s-1", 3);
+        await SeedAsync("s-2", 3);
+
+        var report = await Store.CheckHealthAsync(Ct);
+
+        report.Status.Should().Be(StoreHealthStatus.Healthy, report.Description);
+    }
+
+    [Theory]
+    [InlineData("record: last sequence garbage")]
+    [InlineData("record: a string")]
+    [InlineData("last message: garbage body")]
+    [InlineData("messages: a string")]
+    [InlineData("messages: one deleted")]
+    [InlineData("ids: deleted")]
+    public async Task CheckHealth_DamagedRecentSession_IsDegradedNamingThatSessionOnly(string damage)
+    {
+        await SeedAsync("bystander", 3);
+        await SeedAsync("victim", 3);
+        var keys = Keys("victim");
+        switch (damage)
+        {
+            case "record: last sequence garbage":
+                await Db.HashSetAsync(keys.Meta, "l", "garbage");
+                break;
+            case "record: a string":
+                await Db.KeyDeleteAsync(keys.Meta);
+                await Db.StringSetAsync(keys.Meta, "garbage");
+                break;
+            case "last message: garbage body":
+                await Db.SortedSetRemoveRangeByScoreAsync(keys.Messages, 3, 3);
+                await Db.SortedSetAddAsync(keys.Messages, "3\nm-3\n{bad", 3);
+                break;
+            case "messages: a string":
+                await Db.KeyDeleteAsync(keys.Messages);
+                await Db.StringSetAsync(keys.Messages, "garbage");
+                break;
+            case "messages: one deleted":
+                await Db.SortedSetRemoveRangeByScoreAsync(keys.Messages, 2, 2);
+                break;
+            default:
+                await Db.KeyDeleteAsync(keys.Ids);
+                break;
+        }
+
+        var report = await Store.CheckHealthAsync(Ct);
+
+        report.Status.Should().Be(StoreHealthStatus.Degraded, report.Description);
+        report.Description.Should().Contain("'victim'").And.NotContain("'bystander'");
+    }
+
+    [Fact]
+    public async Task CheckHealth_ManySessions_ReadsABoundedSample()
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            await Store.CreateSessionAsync($"s-{i}", ["a"], cancellationToken: Ct);
+        }
+
+        await Store.CheckHealthAsync(Ct); // loads the scripts (a NOSCRIPT retry is not the steady cost)
+        var before = await redis.CommandStatsAsync();
+        await Store.CheckHealthAsync(Ct);
+        var after = await redis.CommandStatsAsync();
+
+        var scripts = after.GetValueOrDefault("evalsha") - before.GetValueOrDefault("evalsha") + after.GetValueOrDefault("eval") - before.GetValueOrDefault("eval");
+        scripts.Should().BeLessThanOrEqualTo(2 * RedisKeys.BucketCount, "statistics and the sample: one script per bucket each, whatever the number of sessions");
+    }
+
     private static ChatMessage Message(string sessionId, string id) => new() { Id = id, SessionId = sessionId, Sender = "a", Content = "content of " + id };
 
     private SessionPersistenceOptions Options() => new() { StorageType = StorageType.Redis, ConnectionString = redis.ConnectionString, RedisKeyPrefix = _prefix };
