@@ -27,8 +27,11 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
             values[4 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(record);
         }
 
+        var faults = context.Faults;
+        faults?.Reach(RedisFaultPoints.AppendBeforeScript);
         var result = await context.Runner.EvaluateAsync(MessageScripts.Append, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], values, cancellationToken)
             .ConfigureAwait(false);
+        faults?.Reach(RedisFaultPoints.AppendAfterScript);
         if (result.IsNull)
         {
             throw SessionNotFoundException.ForSession(sessionId);
@@ -105,7 +108,9 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
     public async Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(sessionId);
+        context.Faults?.Reach(RedisFaultPoints.TrimBeforeScript);
         var result = await context.Runner.EvaluateAsync(MessageScripts.Trim, [keys.Meta, keys.Messages, keys.Ids, keys.Stats], [keepLatest], cancellationToken).ConfigureAwait(false);
+        context.Faults?.Reach(RedisFaultPoints.TrimAfterScript);
         return (long)result;
     }
 
@@ -133,8 +138,10 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
             values[(3 * i) + 2] = RedisRecordCodec.EncodeMessageBody(record);
         }
 
+        context.Faults?.Reach(RedisFaultPoints.ImportMessagesBeforeScript);
         var result = (RedisResult[])(await context.Runner.EvaluateAsync(MessageScripts.ImportMessages, [keys.Meta, keys.Messages, keys.Ids, keys.Stats], values, cancellationToken)
             .ConfigureAwait(false))!;
+        context.Faults?.Reach(RedisFaultPoints.ImportMessagesAfterScript);
         switch ((int)result[0])
         {
             case -1:

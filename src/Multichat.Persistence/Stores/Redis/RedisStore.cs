@@ -29,7 +29,7 @@ internal sealed class RedisStore : ISessionStore
         _connection = new RedisConnection(configuration, logger);
         var runner = new RedisScriptRunner(_connection, configuration.DefaultDatabase ?? -1);
         var keys = new RedisKeys(options.KeyPrefix);
-        _context = new RedisStoreContext(runner, keys, new RedisSessionLimit(runner, keys, LeaseTime(options), logger), options.TimeProvider, logger);
+        _context = new RedisStoreContext(runner, keys, new RedisSessionLimit(runner, keys, LeaseTime(options), logger), options.TimeProvider, logger, options.Faults);
         _sessions = new RedisSessionCommands(_context);
         _messages = new RedisMessageCommands(_context);
         _listing = new RedisSessionListing(_context);
