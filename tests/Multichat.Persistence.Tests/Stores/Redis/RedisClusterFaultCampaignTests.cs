@@ -21,6 +21,7 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
 {
     private const int OperationsPerRound = 40;
     private const int AppendsPerRound = 60;
+    private const int InjectionsPerRound = 8;
     private const int MaxSessions = 14;
     private const string Prefix = "cf:";
 
@@ -29,6 +30,7 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
     private readonly HashSet<string> _created = new(StringComparer.Ordinal);
     private readonly HashSet<string> _maybe = new(StringComparer.Ordinal);
     private RedisDurableCluster? _cluster;
+    private int _injections;
     private SessionPersistence? _store;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -115,6 +117,7 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
         // The faults start once the worker writes (its process start is the slow part), and last until it has
         // written a good number of appends through them.
         await WaitUntilAsync(() => AcknowledgedBy(workers) > 0);
+        Volatile.Write(ref _injections, 0);
         var injector = InjectAsync(new Random(7100 + round), killNodes: round % 2 == 1, stop.Token);
         for (var op = 0; op < OperationsPerRound; op++)
         {
@@ -160,7 +163,7 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
             }
         }
 
-        await WaitUntilAsync(() => AcknowledgedBy(workers) >= AppendsPerRound);
+        await WaitUntilAsync(() => AcknowledgedBy(workers) >= AppendsPerRound && Volatile.Read(ref _injections) >= InjectionsPerRound);
         await stop.CancelAsync();
         await injector;
         await working;
@@ -182,6 +185,17 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
         {
             worker.Dispose();
         }
+
+        // The next round starts below the limit again (its worker's session must be created).
+        foreach (var session in _created.Concat(_maybe).ToList())
+        {
+            await RetryAsync("delete", () => Store.DeleteSessionAsync(session, Ct));
+        }
+
+        _created.Clear();
+        _maybe.Clear();
+        await using var admin = await AdminAsync();
+        await RedisStoreChecks.CheckCountBoundsAsync(admin.GetDatabase(), new RedisKeys(Prefix), "after the round's sessions were deleted");
     }
 
     private static int AcknowledgedBy(List<TestWorkerProcess> workers)
@@ -335,6 +349,7 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
                     kills++;
                     await Task.Delay(random.Next(0, 200), CancellationToken.None);
                     await node.RestartAsync();
+                    Interlocked.Increment(ref _injections);
                     continue;
                 }
 
@@ -342,6 +357,7 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
                 var target = Cluster.Nodes[random.Next(Cluster.Nodes.Count)];
                 await target.CliAsync("CLIENT", "KILL", "TYPE", "normal");
                 Count(_injected, "CLIENT KILL on a node");
+                Interlocked.Increment(ref _injections);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
