@@ -15,8 +15,10 @@ namespace Multichat.Persistence.Tests.Stores.Redis;
 /// round: every acknowledged message present with its sequence, nothing unacknowledged but the in-flight ids,
 /// sequences gapless and never reused, a retry of every id stores nothing twice, never more sessions than the limit,
 /// the session count within its leases; at the end, once the leases expire, the count exact.
-/// <c>MULTICHAT_FAULT_ROUNDS</c> sets the rounds (default 2).
+/// <c>MULTICHAT_FAULT_ROUNDS</c> sets the rounds (default 2). In the cluster collection (its fixture unused) so its
+/// worker processes do not compete with the other cluster tests' processes for the machine.
 /// </summary>
+[Collection(RedisClusterGroup.Name)]
 public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
 {
     private const int OperationsPerRound = 40;
