@@ -32,12 +32,34 @@ internal static class MessageScripts
     /// One round trip: idempotency (id → seq map), sequences, writes, counters, activity indexes and trimming.
     /// KEYS[4] the bucket's recency index, KEYS[5] its statistics; ARGV: now (ticks), the activity score, the most
     /// messages to keep (0 = all), then id and body per message. Returns per input message the new sequence (a
-    /// number) or the stored original member (a string), or nil when there is no session.
+    /// number) or the stored original member (a string), or nil when there is no session, or the string 'ids' when
+    /// the id map is damaged beyond the repair below (nothing was written).
     /// </summary>
+    /// <remarks>
+    /// The id map holds exactly one entry per stored message (every write keeps it so: appends add one per message,
+    /// trims remove the ids of the messages they remove, imports refuse an id already stored), so its size (HLEN,
+    /// O(1)) equals the record's count <c>n</c>. When it does not, the map was deleted or emptied by something else,
+    /// and a retry of a stored id would be stored twice: the map is rebuilt from the messages first (their members
+    /// hold sequence and id; a cost proportional to the session, paid once per damage, and only up to
+    /// <c>RebuildLimit</c> messages so one script never blocks the server for long). When it still does not match (the
+    /// messages are damaged too, or the session is larger), the append is refused as corrupted instead of risking a
+    /// duplicate.
+    /// </remarks>
     public const string Append = TrimFunction + """
         local meta = redis.call('HMGET', KEYS[1], 'l', 'n', 'k')
         if not meta[1] then return false end
         local first = tonumber(meta[1])
+        local n = tonumber(meta[2])
+        if n and redis.call('HLEN', KEYS[3]) ~= n then
+          local total = redis.call('ZCARD', KEYS[2])
+          if total ~= n or total > 100000 then return 'ids' end
+          redis.call('DEL', KEYS[3])
+          local members = redis.call('ZRANGE', KEYS[2], 0, -1)
+          for _, m in ipairs(members) do
+            local seq, id = string.match(m, '^(%d+)\n([^\n]*)\n')
+            if not seq or redis.call('HSETNX', KEYS[3], id, seq) == 0 then return 'ids' end
+          end
+        end
         local last = first
         local out = {}
         local fresh = {}
@@ -58,7 +80,7 @@ internal static class MessageScripts
         end
         local added = last - first
         if added > 0 then
-          redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1], 'n', tonumber(meta[2]) + added, 'k', ARGV[2])
+          redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1], 'n', n + added, 'k', ARGV[2])
           redis.call('HINCRBY', KEYS[5], 'messages', added)
           -- The indexes hold whole milliseconds: within the millisecond they already show, they are up to date.
           if meta[3] ~= ARGV[2] then
@@ -93,7 +115,9 @@ internal static class MessageScripts
     /// <summary>
     /// Imports messages with their sequences (ARGV: sequence, id, body per message); KEYS[4] the bucket's statistics.
     /// The order against what is stored is checked here (it returns {-2, last stored sequence} when the batch does not
-    /// follow it) so a concurrent writer cannot slip in between check and write; {-1} when there is no session.
+    /// follow it) so a concurrent writer cannot slip in between check and write; {-1} when there is no session; {-3, id}
+    /// (nothing written) when an id is stored already or repeats in the batch, which would break the one-entry-per-message
+    /// rule of the id map that <see cref="Append"/> checks.
     /// </summary>
     public const string ImportMessages = """
         local l = redis.call('HGET', KEYS[1], 'l')
@@ -102,6 +126,11 @@ internal static class MessageScripts
         local stored = 0
         if tail[2] then stored = tonumber(tail[2]) end
         if tonumber(ARGV[1]) <= stored then return {-2, stored} end
+        local seen = {}
+        for i = 2, #ARGV, 3 do
+          if seen[ARGV[i]] or redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then return {-3, ARGV[i]} end
+          seen[ARGV[i]] = true
+        end
         local count = 0
         local top = tonumber(l)
         for i = 1, #ARGV, 3 do

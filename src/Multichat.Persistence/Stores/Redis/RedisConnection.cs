@@ -25,6 +25,8 @@ internal sealed class RedisConnection : IAsyncDisposable
     private Task<ConnectionMultiplexer>? _attempt;
     private RedisConnectLog? _attemptLog;
     private bool _disposed;
+    private bool _authenticationFailing;
+    private int _probing;
 
     public RedisConnection(ConfigurationOptions configuration, ILogger logger)
     {
@@ -67,6 +69,10 @@ internal sealed class RedisConnection : IAsyncDisposable
 
         return options;
     }
+
+    /// <summary>Whether the last reconnect of an established connection was refused for its authentication, and no
+    /// connection was restored since.</summary>
+    public bool AuthenticationFailing => Volatile.Read(ref _authenticationFailing);
 
     /// <summary>The connected multiplexer (connecting it on the first call, within the connect timeout and <paramref name="cancellationToken"/>).</summary>
     public ValueTask<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
@@ -200,6 +206,38 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
     }
 
+    // One probe at a time, bounded by the connect timeout; its multiplexer is disposed whenever its attempt ends.
+    private async Task ProbeAuthenticationAsync()
+    {
+        if (Interlocked.Exchange(ref _probing, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var probe = _configuration.Clone();
+            probe.AbortOnConnectFail = true;
+            var log = new RedisConnectLog();
+            var attempt = ConnectionMultiplexer.ConnectAsync(probe, log);
+            _ = attempt.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _ = attempt.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            await Task.WhenAny(attempt, log.AuthenticationFailed, Task.Delay(_connectTimeout)).ConfigureAwait(false);
+            if (log.AuthenticationFailed.IsCompleted && Volatile.Read(ref _multiplexer) is { IsConnected: false } or null)
+            {
+                Volatile.Write(ref _authenticationFailing, true);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or InvalidOperationException or ArgumentException)
+        {
+            // A probe that cannot even start says nothing about the authentication.
+        }
+        finally
+        {
+            Volatile.Write(ref _probing, 0);
+        }
+    }
+
     private static StoreUnavailableException AuthenticationFailed(Exception? inner) =>
         new(RedisErrors.AuthenticationFailedMessage, new RedisConnectionException(ConnectionFailureType.AuthenticationFailure, "Redis refused the authentication while connecting.", inner));
 
@@ -223,8 +261,35 @@ internal sealed class RedisConnection : IAsyncDisposable
             throw;
         }
 
-        multiplexer.ConnectionFailed += (_, e) => RedisLog.ConnectionFailed(_logger, e.FailureType, e.ConnectionType);
-        multiplexer.ConnectionRestored += (_, e) => RedisLog.ConnectionRestored(_logger, e.ConnectionType);
+        multiplexer.ConnectionFailed += (_, e) =>
+        {
+            // A reconnect the server refuses (its password or ACL changed while connected) shows nowhere in the
+            // failures of the calls that find no connection meanwhile ("no connection became available"), so a lost
+            // connection is probed once with a connection of its own, whose log says whether the authentication
+            // was refused; until a connection is restored, calls then say so instead of "cannot be reached".
+            if (e.FailureType == ConnectionFailureType.AuthenticationFailure)
+            {
+                Volatile.Write(ref _authenticationFailing, true);
+            }
+            else if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                _ = ProbeAuthenticationAsync();
+            }
+
+            RedisLog.ConnectionFailed(_logger, e.FailureType, e.ConnectionType);
+        };
+        multiplexer.ErrorMessage += (_, e) =>
+        {
+            if (e.Message.StartsWith("NOAUTH", StringComparison.Ordinal) || e.Message.StartsWith("WRONGPASS", StringComparison.Ordinal))
+            {
+                Volatile.Write(ref _authenticationFailing, true);
+            }
+        };
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            Volatile.Write(ref _authenticationFailing, false);
+            RedisLog.ConnectionRestored(_logger, e.ConnectionType);
+        };
         bool disposed;
         lock (_gate)
         {

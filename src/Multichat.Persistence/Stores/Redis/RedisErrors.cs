@@ -14,9 +14,13 @@ internal static class RedisErrors
         "Redis refused the store's authentication (wrong password or user, or none given to a server that requires one); the operation did not happen. Check the password and user of the connection settings.";
 
     /// <summary>The store exception a backend failure surfaces as, or <see langword="null"/> to let it pass (cancellation, disposal).</summary>
-    public static SessionPersistenceException? Translate(Exception ex) => ex switch
+    /// <param name="ex">The failure.</param>
+    /// <param name="authenticationFailing">Whether the connection's last reconnect was refused for its authentication
+    /// (see <see cref="RedisConnection.AuthenticationFailing"/>): a call that then finds no connection fails because of it.</param>
+    public static SessionPersistenceException? Translate(Exception ex, bool authenticationFailing = false) => ex switch
     {
         RedisException when IsAuthenticationFailure(ex) => new StoreUnavailableException(AuthenticationFailedMessage, ex),
+        RedisConnectionException or RedisTimeoutException when authenticationFailing => new StoreUnavailableException(AuthenticationFailedMessage, ex),
         RedisTimeoutException => new StoreUnavailableException(
             "Redis did not answer in time; the operation may or may not have happened (a retried append is not duplicated). Check the server and the timeouts of the connection string.",
             ex),

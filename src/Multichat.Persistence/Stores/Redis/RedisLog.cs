@@ -20,4 +20,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "A create or delete on a Redis Cluster is done but its session-count lease could not be settled; the count stays high (never past MaxSessions) until the lease expires and a recount.")]
     public static partial void SessionCountNotSettled(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "A session index of a bucket holds data of another type; that bucket's sessions were left out of a listing. Delete the index key; each session is indexed again by its next change.")]
+    public static partial void DamagedIndexSkipped(ILogger logger, Exception exception);
 }

@@ -27,11 +27,21 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
             values[4 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(record);
         }
 
+        var faults = context.Faults;
+        faults?.Reach(RedisFaultPoints.AppendBeforeScript);
         var result = await context.Runner.EvaluateAsync(MessageScripts.Append, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], values, cancellationToken)
             .ConfigureAwait(false);
+        faults?.Reach(RedisFaultPoints.AppendAfterScript);
         if (result.IsNull)
         {
             throw SessionNotFoundException.ForSession(sessionId);
+        }
+
+        if (result.Resp2Type != ResultType.Array)
+        {
+            // The id map does not match the messages and could not be rebuilt from them (see the script): appending
+            // could store an acknowledged id a second time, so nothing was written.
+            throw IdMapDamaged(sessionId);
         }
 
         var outcomes = (RedisResult[])result!;
@@ -98,7 +108,9 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
     public async Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(sessionId);
+        context.Faults?.Reach(RedisFaultPoints.TrimBeforeScript);
         var result = await context.Runner.EvaluateAsync(MessageScripts.Trim, [keys.Meta, keys.Messages, keys.Ids, keys.Stats], [keepLatest], cancellationToken).ConfigureAwait(false);
+        context.Faults?.Reach(RedisFaultPoints.TrimAfterScript);
         return (long)result;
     }
 
@@ -126,8 +138,10 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
             values[(3 * i) + 2] = RedisRecordCodec.EncodeMessageBody(record);
         }
 
+        context.Faults?.Reach(RedisFaultPoints.ImportMessagesBeforeScript);
         var result = (RedisResult[])(await context.Runner.EvaluateAsync(MessageScripts.ImportMessages, [keys.Meta, keys.Messages, keys.Ids, keys.Stats], values, cancellationToken)
             .ConfigureAwait(false))!;
+        context.Faults?.Reach(RedisFaultPoints.ImportMessagesAfterScript);
         switch ((int)result[0])
         {
             case -1:
@@ -135,6 +149,13 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
             case -2:
                 ImportChecks.EnsureAscending(messages, (long)result[1]);
                 break;
+            case -3:
+                throw new ArgumentException(
+                    $"Imported message '{(string?)result[1]}' has an id that is stored in session '{sessionId}' already or repeats in the batch; message ids are unique in a session. Nothing of the batch was written.",
+                    nameof(messages));
         }
     }
+
+    private static StoreCorruptedException IdMapDamaged(string sessionId) => new(
+        $"The Redis store's id map of session '{sessionId}' (key ':i:' of the session) does not match its messages and could not be rebuilt from them, so an append could store a message id twice; nothing was written. Restore the session from a backup, or delete it.");
 }

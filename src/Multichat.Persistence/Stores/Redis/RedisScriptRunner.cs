@@ -33,7 +33,7 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
                 return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (RedisErrors.Translate(ex) is { } translated)
+        catch (Exception ex) when (RedisErrors.Translate(ex, connection.AuthenticationFailing) is { } translated)
         {
             throw translated;
         }
@@ -47,7 +47,7 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
             var multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
             return await operation(multiplexer.GetDatabase(database)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RedisErrors.Translate(ex) is { } translated)
+        catch (Exception ex) when (RedisErrors.Translate(ex, connection.AuthenticationFailing) is { } translated)
         {
             throw translated;
         }

@@ -22,17 +22,25 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
             cluster ? 0 : Math.Max(maxSessions, 0),
         ];
         int outcome;
+        var faults = context.Faults;
         if (!cluster)
         {
+            faults?.Reach(RedisFaultPoints.CreateBeforeScript);
             outcome = (int)await context.Runner.EvaluateAsync(SessionScripts.Create, [keys.Meta, keys.Recent, .. context.Keys.LimitKeys], values, cancellationToken).ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.CreateAfterScript);
         }
         else
         {
+            faults?.Reach(RedisFaultPoints.CreateBeforeLease);
             var lease = await context.Limit.ReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.CreateAfterLease);
 
             // An exception here (a timeout: the create may have happened) leaves the lease to expire, counting high.
+            faults?.Reach(RedisFaultPoints.CreateBeforeScript);
             outcome = (int)await context.Runner.EvaluateAsync(SessionScripts.Create, [keys.Meta, keys.Recent], values, cancellationToken).ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.CreateAfterScript);
             await context.Limit.SettleAsync(lease, outcome == 1 ? 1 : 0).ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.CreateAfterSettle);
         }
 
         switch (outcome)
@@ -66,6 +74,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     {
         var keys = context.Keys.For(session.SessionId);
         var now = context.Clock.GetUtcNow().UtcTicks;
+        context.Faults?.Reach(RedisFaultPoints.UpdateBeforeScript);
         var result = (RedisResult[])(await context.Runner.EvaluateAsync(
             SessionScripts.Update,
             [keys.Meta, keys.Recent],
@@ -75,6 +84,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
                 keys.Base, session.SessionId,
             ],
             cancellationToken).ConfigureAwait(false))!;
+        context.Faults?.Reach(RedisFaultPoints.UpdateAfterScript);
         return (int)result[0] switch
         {
             1 => RedisRecordCodec.DecodeSession(session.SessionId, result, 1),
@@ -87,18 +97,26 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     public async Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(sessionId);
+        var faults = context.Faults;
         if (!await context.Runner.IsClusterAsync(cancellationToken).ConfigureAwait(false))
         {
+            faults?.Reach(RedisFaultPoints.DeleteBeforeScript);
             var result = await context.Runner.EvaluateAsync(
                 SessionScripts.Delete, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, context.Keys.SessionCount], [keys.Base, sessionId], cancellationToken)
                 .ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.DeleteAfterScript);
             return (int)result == 1;
         }
 
+        faults?.Reach(RedisFaultPoints.DeleteBeforeLease);
         var lease = await context.Limit.ReserveDeleteAsync(cancellationToken).ConfigureAwait(false);
+        faults?.Reach(RedisFaultPoints.DeleteAfterLease);
+        faults?.Reach(RedisFaultPoints.DeleteBeforeScript);
         var deleted = (int)await context.Runner.EvaluateAsync(SessionScripts.Delete, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], [keys.Base, sessionId], cancellationToken)
             .ConfigureAwait(false) == 1;
+        faults?.Reach(RedisFaultPoints.DeleteAfterScript);
         await context.Limit.SettleAsync(lease, deleted ? -1 : 0).ConfigureAwait(false);
+        faults?.Reach(RedisFaultPoints.DeleteAfterSettle);
         return deleted;
     }
 
@@ -114,17 +132,25 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
             record.Version, record.LastSequence, RedisRecordCodec.Score(updated), keys.Base, record.SessionId,
         ];
         int outcome;
+        var faults = context.Faults;
         if (!await context.Runner.IsClusterAsync(cancellationToken).ConfigureAwait(false))
         {
+            faults?.Reach(RedisFaultPoints.ImportSessionBeforeScript);
             outcome = (int)await context.Runner.EvaluateAsync(
                 SessionScripts.ImportSession, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, context.Keys.SessionCount], values, cancellationToken).ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.ImportSessionAfterScript);
         }
         else
         {
+            faults?.Reach(RedisFaultPoints.ImportSessionBeforeLease);
             var lease = await context.Limit.ReserveCreateAsync(0, cancellationToken).ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.ImportSessionAfterLease);
+            faults?.Reach(RedisFaultPoints.ImportSessionBeforeScript);
             outcome = (int)await context.Runner.EvaluateAsync(SessionScripts.ImportSession, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], values, cancellationToken)
                 .ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.ImportSessionAfterScript);
             await context.Limit.SettleAsync(lease, outcome == 1 ? 1 : 0).ConfigureAwait(false);
+            faults?.Reach(RedisFaultPoints.ImportSessionAfterSettle);
         }
 
         if (outcome == 0)

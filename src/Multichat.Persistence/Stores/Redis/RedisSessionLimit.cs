@@ -17,13 +17,17 @@ namespace Multichat.Persistence.Stores.Redis;
 internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys, TimeSpan leaseTime, ILogger logger)
 {
     // Returns 1 when the lease is taken; {0, e} when the count (n + creates under way) has reached the limit; {-1}
-    // when there is no count yet (data written before it existed, or the key was removed).
+    // when there is no count yet (data written before it existed, or the key was removed); {-1, e} when n is not a
+    // count (garbage, or below zero: written by something else), so the recount may replace it. A negative count
+    // left alone would let creates past the limit without ever recounting.
     private const string ReserveScript = """
-        local n = redis.call('HGET', KEYS[1], 'n')
-        if not n then return {-1} end
+        local raw = redis.call('HGET', KEYS[1], 'n')
+        if not raw then return {-1} end
+        local n = tonumber(raw)
+        if not n or n < 0 then return {-1, redis.call('HGET', KEYS[1], 'e') or ''} end
         if ARGV[1] == 'c' then
           local max = tonumber(ARGV[3])
-          if max > 0 and tonumber(n) + redis.call('ZCARD', KEYS[2]) >= max then
+          if max > 0 and n + redis.call('ZCARD', KEYS[2]) >= max then
             return {0, redis.call('HGET', KEYS[1], 'e') or ''}
           end
         end
@@ -79,7 +83,7 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
                 case 1:
                     return lease;
                 case -1:
-                    await RecountAsync(string.Empty, cancellationToken).ConfigureAwait(false);
+                    await RecountAsync(DamagedEpoch(result), cancellationToken).ConfigureAwait(false);
                     continue;
                 default:
                     if (recounted || !await RecountAsync((string?)result[1] ?? string.Empty, cancellationToken).ConfigureAwait(false))
@@ -108,7 +112,7 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
                 return lease;
             }
 
-            await RecountAsync(string.Empty, cancellationToken).ConfigureAwait(false);
+            await RecountAsync(DamagedEpoch(result), cancellationToken).ConfigureAwait(false);
         }
 
         throw Unsettled();
@@ -159,6 +163,9 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
 
         return (await Task.WhenAll(calls).ConfigureAwait(false)).Sum();
     }
+
+    // The epoch to recount against: the one the script read beside a count that is not one, or none (no count yet).
+    private static string DamagedEpoch(RedisResult[] result) => result.Length > 1 ? (string?)result[1] ?? string.Empty : string.Empty;
 
     private static StoreCorruptedException Unsettled() => new(
         "The Redis store's session count (key '{sessions}:count' under the prefix) has a shape the store did not write. Delete that key; it is rebuilt from the session indexes.");

@@ -22,11 +22,11 @@ internal sealed class RedisSessionListing(RedisStoreContext context)
         RedisValue min = query.UpdatedAfter is { } updatedAfter ? RedisRecordCodec.Score(updatedAfter.UtcTicks) : "-inf";
         var want = query.Limit + 1;
 
-        var calls = new Task<RedisResult>[RedisKeys.BucketCount];
+        var calls = new Task<RedisResult?>[RedisKeys.BucketCount];
         for (var bucket = 0; bucket < RedisKeys.BucketCount; bucket++)
         {
             var index = query.Participant is { } participant ? context.Keys.Participant(bucket, participant) : context.Keys.Recent(bucket);
-            calls[bucket] = context.Runner.EvaluateAsync(ListingScripts.ListBucket, [index], [max, min, want, context.Keys.Base(bucket)], cancellationToken);
+            calls[bucket] = ListBucketAsync(index, [max, min, want, context.Keys.Base(bucket)], cancellationToken);
         }
 
         // All buckets are awaited together, so a failure of one never leaves the others' failures unobserved.
@@ -35,6 +35,11 @@ internal sealed class RedisSessionListing(RedisStoreContext context)
         var stale = 0;
         foreach (var bucketResult in results)
         {
+            if (bucketResult is null)
+            {
+                continue;
+            }
+
             var result = (RedisResult[])bucketResult!;
             stale += (int)result[0];
             for (var i = 1; i + 8 < result.Length; i += 9)
@@ -70,6 +75,21 @@ internal sealed class RedisSessionListing(RedisStoreContext context)
         }
 
         return SessionListing.ToPage(matched, query.Limit);
+    }
+
+    // One bucket's page; null when its index is of another type (written by something else): that bucket's sessions
+    // cannot be listed, but they must not take every other bucket's sessions out of the listing with them.
+    private async Task<RedisResult?> ListBucketAsync(RedisKey index, RedisValue[] values, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await context.Runner.EvaluateAsync(ListingScripts.ListBucket, [index], values, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreCorruptedException ex)
+        {
+            RedisLog.DamagedIndexSkipped(context.Logger, ex);
+            return null;
+        }
     }
 
     public async IAsyncEnumerable<string> ListSessionIdsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)

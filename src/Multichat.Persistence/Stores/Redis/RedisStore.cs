@@ -21,6 +21,7 @@ internal sealed class RedisStore : ISessionStore
     private readonly RedisSessionCommands _sessions;
     private readonly RedisMessageCommands _messages;
     private readonly RedisSessionListing _listing;
+    private readonly RedisHealthSample _health;
 
     public RedisStore(RedisStoreOptions options, ILogger logger)
     {
@@ -28,10 +29,11 @@ internal sealed class RedisStore : ISessionStore
         _connection = new RedisConnection(configuration, logger);
         var runner = new RedisScriptRunner(_connection, configuration.DefaultDatabase ?? -1);
         var keys = new RedisKeys(options.KeyPrefix);
-        _context = new RedisStoreContext(runner, keys, new RedisSessionLimit(runner, keys, LeaseTime(options), logger), options.TimeProvider, logger);
+        _context = new RedisStoreContext(runner, keys, new RedisSessionLimit(runner, keys, LeaseTime(options), logger), options.TimeProvider, logger, options.Faults);
         _sessions = new RedisSessionCommands(_context);
         _messages = new RedisMessageCommands(_context);
         _listing = new RedisSessionListing(_context);
+        _health = new RedisHealthSample(_context);
         MaintenanceLeases = new RedisMaintenanceLeases(runner, options.KeyPrefix, options.TimeProvider);
     }
 
@@ -81,13 +83,19 @@ internal sealed class RedisStore : ISessionStore
         {
             var latency = await _context.Runner.RunAsync(db => db.PingAsync(), cancellationToken).ConfigureAwait(false);
             var statistics = await GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
+            var (damage, sampled) = await _health.CheckAsync(cancellationToken).ConfigureAwait(false);
+            var summary = string.Create(
+                CultureInfo.InvariantCulture,
+                $"Redis answers in {latency.TotalMilliseconds:F1} ms; {statistics.SessionCount} sessions, {statistics.MessageCount} messages");
             return new HealthReport
             {
-                Status = StoreHealthStatus.Healthy,
+                Status = damage.Count == 0 ? StoreHealthStatus.Healthy : StoreHealthStatus.Degraded,
                 Store = StoreName,
-                Description = string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"Redis answers in {latency.TotalMilliseconds:F1} ms; {statistics.SessionCount} sessions, {statistics.MessageCount} messages."),
+                Description = damage.Count == 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"{summary}; the {sampled} most recently active sessions checked read back intact.")
+                    : string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"{summary}; of the {sampled} most recently active sessions checked, {damage.Count} are damaged ({string.Join("; ", damage.Take(5))}{(damage.Count > 5 ? "; …" : string.Empty)}). Reading such a session reports StoreCorruptedException; restore it from a backup or delete it."),
                 Duration = _context.Clock.GetElapsedTime(started),
             };
         }
