@@ -24,6 +24,11 @@ internal static class WorkerOptions
             options.RedisKeyPrefix = redisKeyPrefix;
         }
 
+        // Several suites start workers at once on a 2-core machine; the 5 s defaults made workers miss their first
+        // connection under that load. A connection string's own timeouts still win.
+        options.RedisConnectTimeout = TimeSpan.FromSeconds(30);
+        options.RedisOperationTimeout = TimeSpan.FromSeconds(30);
+
         return options;
     }
 }
