@@ -15,10 +15,11 @@ namespace Multichat.Persistence.TestWorker;
 /// append of &lt;idPrefix&gt;after (acked).</item>
 /// <item><c>update</c>: &lt;count&gt; title updates; "updated &lt;version&gt;" after each.</item>
 /// <item><c>delete</c>: &lt;count&gt; appends (acked), then the session's delete ("deleted").</item>
+/// <item><c>create</c>: creates the session ("created"); the parent does not create it first.</item>
 /// <item><c>import</c>: imports the session (replacing it) with &lt;count&gt; messages &lt;idPrefix&gt;&lt;i&gt; at sequences 1…count
 /// ("imported &lt;messages&gt;").</item>
 /// </list>
-/// Except for <c>import</c>, the session must exist (the parent creates it). With <c>--trace</c> each fault point
+/// Except for <c>create</c> and <c>import</c>, the session must exist (the parent creates it). With <c>--trace</c> each fault point
 /// reached prints "point &lt;name&gt;"; with <c>--crash-at</c> the process prints "crash &lt;name&gt;" and kills itself
 /// (SIGKILL) when it reaches that point for the &lt;hit&gt;-th time (default the first).
 /// </summary>
@@ -118,6 +119,10 @@ internal static class WriteMode
                 await AppendAsync(persistence, sessionId, prefix, 0, count);
                 await persistence.DeleteSessionAsync(sessionId);
                 Print("deleted");
+                break;
+            case ["create"]:
+                await persistence.CreateSessionAsync(sessionId, [prefix]);
+                Print("created");
                 break;
             case ["import"]:
                 var report = await persistence.ImportAsync(ImportItems(sessionId, prefix, count), replaceExisting: true);
