@@ -43,7 +43,7 @@ internal sealed class JsonStore : ISessionStore
                 $"The Json store cannot open its folder '{root}': {ex.Message} Check StoragePath and the process's permissions.", ex);
         }
 
-        _context = new JsonStoreContext(root, options.TimeProvider, logger, options.Durability == Durability.Full, options.LockTimeout, board);
+        _context = new JsonStoreContext(root, options.TimeProvider, logger, options.Durability == Durability.Full, options.LockTimeout, board, options.Faults);
         _leases = new JsonLeases(_context);
         _catalog = new JsonCatalog(_context);
         _count = new JsonSessionCount(_context);
