@@ -1,0 +1,482 @@
+using System.Text;
+using FluentAssertions;
+using Multichat.Persistence.Internal;
+using Multichat.Persistence.Tests.Infrastructure;
+using static Multichat.Persistence.Tests.Stores.Json.JsonFaultChecks;
+
+namespace Multichat.Persistence.Tests.Stores.Json;
+
+/// <summary>
+/// Issue #9, after SQLite's I/O-error tests: each write path of the Json store runs once to record the fault points it
+/// reaches (<see cref="Multichat.Persistence.Stores.Json.JsonFaultPoints"/>), then once more for EVERY k with the k-th
+/// point throwing an IOException. Afterwards, on the same instance and again after reopening: the caller saw a
+/// StoreUnavailableException (or nothing, where the step's failure is harmless), every acknowledged message is there
+/// with its sequence, a retry of the same ids stores each once, a new message gets a new sequence, the listing agrees
+/// with the records, and the files pass <see cref="JsonFaultChecks.Integrity"/>.
+/// </summary>
+public sealed class JsonStoreInjectedFaultTests
+{
+    private const string S = "s";
+
+    private static readonly Dictionary<string, Scenario> Scenarios = new[]
+    {
+        new Scenario("append", Setup: r => SeedAsync(r, 10), Act: r => AppendAsync(r, "m-11"), Verify: VerifyAppendAsync),
+        new Scenario("batch", Setup: r => SeedAsync(r, 10), Act: r => AppendAsync(r, "b-1", "b-2", "b-3", "b-4"), Verify: VerifyAppendAsync),
+
+        // 190 slots of a 256-slot table: 5 more pass the 75 % load, so the append first grows ids.idx.
+        new Scenario("id-file growth", Setup: r => SeedAsync(r, 190), Act: r => AppendAsync(r, "g-1", "g-2", "g-3", "g-4", "g-5"), Verify: VerifyAppendAsync),
+        new Scenario("trim", Setup: r => SeedAsync(r, 10), Act: TrimAsync, Verify: VerifyTrimAsync),
+        new Scenario("update", Setup: r => SeedAsync(r, 3), Act: UpdateAsync, Verify: VerifyUpdateAsync),
+        new Scenario("delete", Setup: r => SeedAsync(r, 5), Act: DeleteAsync, Verify: VerifyDeleteAsync) { MaxSessions = 3, LimitCheck = 3 },
+        new Scenario("import", Setup: r => SeedAsync(r, 3), Act: r => ImportAsync(r, "imp", replace: false), Verify: VerifyImportAsync),
+        new Scenario("import replacing", Setup: r => SeedAsync(r, 10), Act: r => ImportAsync(r, S, replace: true), Verify: VerifyImportAsync),
+        new Scenario("create under MaxSessions", Setup: r => SeedAsync(r, 3), Act: CreateAsync, Verify: VerifyCreateAsync) { MaxSessions = 3, LimitCheck = 3 },
+        new Scenario("create without a limit", Setup: SeedCountedAsync, Act: CreateAsync, Verify: VerifyCreateAsync) { LimitCheck = 3 },
+        new Scenario("checkpoint", Setup: r => SeedAsync(r, 10), Act: DisposeAsync, Verify: VerifyAppendAsync) { Checkpoints = true },
+        new Scenario("torn tail set aside", Setup: TornTailAsync, Act: r => AppendAsync(r, "m-11"), Verify: VerifyAppendAsync),
+        new Scenario("lost log", Setup: LostLogAsync, Act: r => AppendAsync(r, "m-11"), Verify: VerifyAppendAsync) { Degraded = true },
+    }.ToDictionary(s => s.Name, StringComparer.Ordinal);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string, Durability> Cases()
+    {
+        var data = new TheoryData<string, Durability>();
+        foreach (var name in Scenarios.Keys)
+        {
+            data.Add(name, Durability.Normal);
+        }
+
+        // Full adds the fsync steps (json.log.after-flush) and checkpoints at each lease's end.
+        foreach (var name in new[] { "append", "batch", "trim", "update" })
+        {
+            data.Add(name, Durability.Full);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task WritePath_IoFaultAtEveryPoint_KeepsAcknowledgedDataAndRetriesStoreNothingTwice(string operation, Durability durability)
+    {
+        var scenario = Scenarios[operation];
+        var points = await RunAsync(scenario, durability, failAt: 0);
+        points.Should().NotBeEmpty($"{operation} reaches fault points");
+        var report = new StringBuilder(FormattableString.Invariant($"Json {operation} ({durability}): {points.Count} points reached: {string.Join(", ", points)}\n"));
+        for (var k = 1; k <= points.Count; k++)
+        {
+            report.Append(FormattableString.Invariant($"  fault {k} at {points[k - 1]}: ")).Append(await RunAsync(scenario, durability, k)).Append('\n');
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+    }
+
+    /// <summary>failAt 0: records the points the operation reaches; else fails the failAt-th and checks. Returns the points, or the outcome as the only item.</summary>
+    private static async Task<List<string>> RunAsync(Scenario scenario, Durability durability, int failAt)
+    {
+        using var folder = new JsonTestFolder();
+        var faults = new InjectedIoFaults();
+
+        // Checkpoints also run when a lease ends on the lease keeper's thread (Durability.Full), at moments no test
+        // controls: only the checkpoint scenario, which checkpoints at dispose, counts them.
+        var hook = new FaultInjection(point =>
+        {
+            if (scenario.Checkpoints || !point.StartsWith("json.checkpoint.", StringComparison.Ordinal))
+            {
+                faults.Injection.Reach(point);
+            }
+        });
+        var run = new FaultRun(folder, () => Open(folder, durability, scenario.MaxSessions, hook));
+        try
+        {
+            await scenario.Setup(run);
+
+            // An application that listed its sessions before: the instance's cached catalog must follow the failure.
+            await ListedAsync(run.Store);
+            if (failAt == 0)
+            {
+                faults.Trace();
+            }
+            else
+            {
+                faults.FailAt(failAt);
+            }
+
+            Exception? error = null;
+            try
+            {
+                await scenario.Act(run);
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+
+            if (failAt == 0)
+            {
+                error.Should().BeNull();
+                return [.. faults.Reached];
+            }
+
+            var what = $"{scenario.Name} ({durability}) failing at point {failAt}, {faults.Fired}";
+            faults.Fired.Should().NotBeNull(what);
+            if (error is not null && error is not StoreUnavailableException)
+            {
+                throw new InvalidOperationException($"{what}: the caller got {error.GetType().Name}, not a StoreUnavailableException", error);
+            }
+
+            if (!run.Disposed)
+            {
+                await scenario.Verify(run, $"{what}, same instance");
+                await LimitHoldsAsync(run, scenario, durability, $"{what}, same instance");
+                await run.Store.DisposeAsync();
+            }
+
+            run.Store = Open(folder, durability, scenario.MaxSessions, null);
+            await scenario.Verify(run, $"{what}, reopened");
+            await LimitHoldsAsync(run, scenario, durability, $"{what}, reopened");
+            var health = await run.Store.CheckHealthAsync(Ct);
+            if (!scenario.Degraded)
+            {
+                health.Status.Should().Be(StoreHealthStatus.Healthy, $"{what}: {health.Description}");
+            }
+
+            await run.Store.DisposeAsync();
+
+            Integrity(folder.Root).Should().BeEmpty(what);
+            return [error is null ? "no error (the failed step is not needed)" : error.GetType().Name + $"; {run.Outcome}"];
+        }
+        finally
+        {
+            await run.Store.DisposeAsync();
+        }
+    }
+
+    /// <summary>The session count is right: on the instance under test when it keeps one, else on a second one that does.</summary>
+    private static async Task LimitHoldsAsync(FaultRun run, Scenario scenario, Durability durability, string because)
+    {
+        if (scenario.LimitCheck == 0)
+        {
+            return;
+        }
+
+        if (scenario.MaxSessions > 0)
+        {
+            await SessionLimitHoldsAsync(run.Store, scenario.LimitCheck, because);
+            return;
+        }
+
+        await using var counted = Open(run.Folder, durability, scenario.LimitCheck, null);
+        await SessionLimitHoldsAsync(counted, scenario.LimitCheck, because);
+    }
+
+    private static SessionPersistence Open(JsonTestFolder folder, Durability durability, int maxSessions, FaultInjection? hook)
+    {
+        var options = folder.Options(durability);
+        options.FaultInjection = hook;
+        if (maxSessions > 0)
+        {
+            options.MaxSessions = maxSessions;
+        }
+
+        return SessionPersistence.Create(options);
+    }
+
+    private static async Task SeedAsync(FaultRun run, int count)
+    {
+        await run.Store.CreateSessionAsync(S, ["a", "b"], "t0", cancellationToken: Ct);
+        foreach (var chunk in Enumerable.Range(1, count).Chunk(50))
+        {
+            foreach (var stored in await run.Store.AddMessagesAsync(S, [.. chunk.Select(i => Message(S, $"m-{i}"))], Ct))
+            {
+                run.Acknowledged[stored.Id] = stored.Sequence;
+            }
+        }
+
+        run.Highest = count;
+    }
+
+    /// <summary>The session is created by an instance that keeps the session count; the instance under test keeps none.</summary>
+    private static async Task SeedCountedAsync(FaultRun run)
+    {
+        var options = run.Folder.Options();
+        options.MaxSessions = 3;
+        await using var counted = SessionPersistence.Create(options);
+        await counted.CreateSessionAsync(S, ["a", "b"], "t0", cancellationToken: Ct);
+    }
+
+    /// <summary>A writer that died mid-line left half a line at the end of the log; the next append sets it aside.</summary>
+    private static async Task TornTailAsync(FaultRun run)
+    {
+        await SeedAsync(run, 10);
+        await run.ReopenAsync();
+        await File.AppendAllTextAsync(run.Folder.MessagesOf(S), "{\"seq\":11,\"id\":\"m-11\",\"sen", Ct);
+    }
+
+    /// <summary>messages.jsonl is gone (deleted by hand); the next append records that 1..10 stay issued before it writes.</summary>
+    private static async Task LostLogAsync(FaultRun run)
+    {
+        await SeedAsync(run, 10);
+        await run.ReopenAsync();
+        File.Delete(run.Folder.MessagesOf(S));
+        run.Acknowledged.Clear();
+    }
+
+    private static async Task AppendAsync(FaultRun run, params string[] ids)
+    {
+        run.InFlight.AddRange(ids);
+        var stored = ids.Length == 1
+            ? [await run.Store.AddMessageAsync(Message(S, ids[0]), Ct)]
+            : await run.Store.AddMessagesAsync(S, [.. ids.Select(id => Message(S, id))], Ct);
+        Acknowledge(run, stored);
+    }
+
+    private static async Task VerifyAppendAsync(FaultRun run, string because)
+    {
+        var stored = await SessionAsync(run.Store, S, run.Acknowledged, run.InFlight, run.Highest, because);
+        Acknowledge(run, stored);
+    }
+
+    private static async Task TrimAsync(FaultRun run)
+    {
+        run.Trimmable.UnionWith(run.Acknowledged.Where(a => a.Value <= 6).Select(a => a.Key));
+        await run.Store.TrimMessagesAsync(S, 4, Ct);
+        run.Acknowledged.Keys.Where(run.Trimmable.Contains).ToList().ForEach(id => run.Acknowledged.Remove(id));
+    }
+
+    private static async Task VerifyTrimAsync(FaultRun run, string because)
+    {
+        // A trim is one record write: the oldest are all gone or all there, and trimming them again removes exactly them.
+        var before = await StoredMessages.ReadAllAsync(run.Store, S, Ct);
+        var trimmable = before.Count(m => run.Trimmable.Contains(m.Id));
+        trimmable.Should().BeOneOf([0, run.Trimmable.Count], $"a trim removes all of the oldest or none ({because})");
+        run.Outcome = trimmable == 0 ? "trimmed" : "not trimmed";
+        foreach (var id in run.Trimmable)
+        {
+            run.Acknowledged.Remove(id);
+        }
+
+        (await run.Store.TrimMessagesAsync(S, before.Count - trimmable, Ct)).Should().Be(trimmable, because);
+        await VerifyAppendAsync(run, because);
+    }
+
+    private static async Task UpdateAsync(FaultRun run)
+    {
+        var session = (await run.Store.GetSessionAsync(S, Ct))!;
+        run.Version = session.Version;
+        await run.Store.UpdateSessionAsync(session with { Title = "t1" }, Ct);
+    }
+
+    private static async Task VerifyUpdateAsync(FaultRun run, string because)
+    {
+        var session = (await run.Store.GetSessionAsync(S, Ct))!;
+        if (session.Title == "t0")
+        {
+            session.Version.Should().Be(run.Version, because);
+            run.Outcome = "not updated";
+            session = await run.Store.UpdateSessionAsync(session with { Title = "t1" }, Ct);
+        }
+        else
+        {
+            run.Outcome ??= "updated";
+        }
+
+        session.Title.Should().Be("t1", because);
+        session.Version.Should().Be(run.Version + 1, $"one update, one version ({because})");
+        (await run.Store.GetSessionAsync(S, Ct))!.Version.Should().Be(run.Version + 1, because);
+        (await ListedAsync(run.Store))[S].Title.Should().Be("t1", $"the listing shows the update ({because})");
+        await VerifyAppendAsync(run, because);
+    }
+
+    private static Task DisposeAsync(FaultRun run)
+    {
+        run.MarkDisposed();
+        return run.Store.DisposeAsync().AsTask();
+    }
+
+    private static async Task DeleteAsync(FaultRun run) => await run.Store.DeleteSessionAsync(S, Ct);
+
+    private static async Task VerifyDeleteAsync(FaultRun run, string because)
+    {
+        if (await run.Store.GetSessionAsync(S, Ct) is not null)
+        {
+            run.Outcome = "not deleted";
+            await VerifyAppendAsync(run, because);
+            (await run.Store.DeleteSessionAsync(S, Ct)).Should().BeTrue(because);
+        }
+        else
+        {
+            run.Outcome ??= "deleted";
+        }
+
+        (await run.Store.DeleteSessionAsync(S, Ct)).Should().BeFalse(because);
+        await AbsentAsync(run.Store, S, because);
+
+        // Created again, the session starts empty: nothing the half-finished delete left behind comes back.
+        await run.Store.CreateSessionAsync(S, ["a"], cancellationToken: Ct);
+        await SessionAsync(run.Store, S, new Dictionary<string, long>(), [], 0, $"{because}, created again");
+        (await run.Store.DeleteSessionAsync(S, Ct)).Should().BeTrue(because);
+        run.Acknowledged.Clear();
+        run.Highest = 0;
+    }
+
+    private static async Task ImportAsync(FaultRun run, string sessionId, bool replace)
+    {
+        run.Imported = sessionId;
+        await run.Store.ImportAsync(ImportItems(sessionId), replace, Ct);
+    }
+
+    private static async Task VerifyImportAsync(FaultRun run, string because)
+    {
+        var id = run.Imported!;
+        var session = await run.Store.GetSessionAsync(id, Ct);
+        var messages = session is null ? [] : await StoredMessages.ReadAllAsync(run.Store, id, Ct);
+        (await ListedAsync(run.Store)).ContainsKey(id).Should().Be(session is not null, $"the listing shows the session exactly when it exists ({because})");
+        if (session is null)
+        {
+            run.Outcome ??= "absent";
+            await AbsentAsync(run.Store, id, because);
+        }
+        else if (session.Title == "imported")
+        {
+            // The record comes first, then its messages in one write: none or all of them (and the probes of earlier checks).
+            messages.Count(m => m.Id.StartsWith("i-", StringComparison.Ordinal)).Should().BeOneOf([0, 5], because);
+            messages.Where(m => !m.Id.StartsWith("probe-", StringComparison.Ordinal)).Should().HaveCount(messages.Count(m => m.Id.StartsWith("i-", StringComparison.Ordinal)), because);
+            run.Outcome ??= $"imported record with {messages.Count} messages";
+        }
+        else
+        {
+            // Not replaced at all: the old session whole.
+            run.Outcome ??= "old session whole";
+            await SessionAsync(run.Store, id, run.Acknowledged, [], run.Highest, $"{because}, before the import's retry");
+        }
+
+        await run.Store.ImportAsync(ImportItems(id), replaceExisting: true, Ct);
+        var imported = await StoredMessages.ReadAllAsync(run.Store, id, Ct);
+        imported.Select(m => (m.Id, m.Sequence)).Should().Equal(Enumerable.Range(1, 5).Select(i => ($"i-{i}", (long)i)), because);
+        await SessionAsync(run.Store, id, imported.ToDictionary(m => m.Id, m => m.Sequence), [], 5, $"{because}, imported again");
+        if (id != S)
+        {
+            await VerifyAppendAsync(run, $"{because}, the other session");
+        }
+    }
+
+    private static async Task CreateAsync(FaultRun run)
+    {
+        await run.Store.CreateSessionAsync("c", ["a"], "created", cancellationToken: Ct);
+    }
+
+    private static async Task VerifyCreateAsync(FaultRun run, string because)
+    {
+        var exists = await run.Store.GetSessionAsync("c", Ct) is not null;
+        (await ListedAsync(run.Store)).ContainsKey("c").Should().Be(exists, $"the listing shows the session exactly when it exists ({because})");
+        run.Outcome ??= exists ? "created" : "not created";
+        var retry = () => run.Store.CreateSessionAsync("c", ["a"], "created", cancellationToken: Ct);
+        if (exists)
+        {
+            await retry.Should().ThrowAsync<SessionAlreadyExistsException>(because);
+        }
+        else
+        {
+            await retry();
+        }
+
+        // Kept, so that the session count checked next must count it.
+        (await ListedAsync(run.Store)).Should().ContainKey("c", because);
+        var created = await StoredMessages.ReadAllAsync(run.Store, "c", Ct);
+        await SessionAsync(run.Store, "c", created.ToDictionary(m => m.Id, m => m.Sequence), [], 0, because);
+        await VerifyAppendAsync(run, $"{because}, the other session");
+    }
+
+    private static void Acknowledge(FaultRun run, IEnumerable<ChatMessage> stored) =>
+        Acknowledge(run, stored.ToDictionary(m => m.Id, m => m.Sequence, StringComparer.Ordinal));
+
+    private static void Acknowledge(FaultRun run, Dictionary<string, long> stored)
+    {
+        foreach (var (id, sequence) in stored)
+        {
+            run.Acknowledged[id] = sequence;
+            run.Highest = Math.Max(run.Highest, sequence);
+        }
+
+        run.InFlight.Clear();
+    }
+
+    private static async IAsyncEnumerable<PortableItem> ImportItems(string sessionId)
+    {
+        var at = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        yield return PortableItem.ForSession(new ChatSession
+        {
+            SessionId = sessionId, Participants = ["a"], Title = "imported", CreatedAt = at, UpdatedAt = at, MessageCount = 5, LastSequence = 5, Version = 1,
+        });
+        for (var i = 1; i <= 5; i++)
+        {
+            yield return PortableItem.ForMessage(Message(sessionId, $"i-{i}") with { Sequence = i, Timestamp = at.AddSeconds(i) });
+        }
+
+        await Task.CompletedTask;
+    }
+
+    /// <param name="Name">The write path.</param>
+    /// <param name="Setup">Brings the store to where the operation starts (faults not armed yet).</param>
+    /// <param name="Act">The operation under test.</param>
+    /// <param name="Verify">The checks and the caller's retry, run on the same instance and again after reopening.</param>
+    private sealed record Scenario(string Name, Func<FaultRun, Task> Setup, Func<FaultRun, Task> Act, Func<FaultRun, string, Task> Verify)
+    {
+        public int MaxSessions { get; init; }
+
+        /// <summary>At the end, a store with this MaxSessions must let in exactly that many sessions.</summary>
+        public int LimitCheck { get; init; }
+
+        /// <summary>Counts the checkpoint points (the operation is a dispose, so nothing else checkpoints meanwhile).</summary>
+        public bool Checkpoints { get; init; }
+
+        /// <summary>The setup damaged the store on purpose (health may say Degraded: it counts what this instance saw).</summary>
+        public bool Degraded { get; init; }
+    }
+
+    /// <summary>One run of a scenario: the store under test and what its caller was told.</summary>
+    private sealed class FaultRun(JsonTestFolder folder, Func<SessionPersistence> open)
+    {
+        private SessionPersistence _store = open();
+
+        public JsonTestFolder Folder { get; } = folder;
+
+        public SessionPersistence Store
+        {
+            get => _store;
+            set
+            {
+                _store = value;
+                Disposed = false;
+            }
+        }
+
+        /// <summary>Whether the operation under test disposed the store (the checkpoint scenario).</summary>
+        public bool Disposed { get; private set; }
+
+        public Dictionary<string, long> Acknowledged { get; } = new(StringComparer.Ordinal);
+
+        public List<string> InFlight { get; } = [];
+
+        public HashSet<string> Trimmable { get; } = new(StringComparer.Ordinal);
+
+        public long Highest { get; set; }
+
+        public long Version { get; set; }
+
+        public string? Imported { get; set; }
+
+        /// <summary>What the failed operation left, as the first check saw it.</summary>
+        public string? Outcome { get; set; }
+
+        public async Task ReopenAsync()
+        {
+            await _store.DisposeAsync();
+            Store = open();
+        }
+
+        public void MarkDisposed() => Disposed = true;
+    }
+}
