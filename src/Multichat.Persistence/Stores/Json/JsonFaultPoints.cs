@@ -115,9 +115,12 @@ internal static class JsonFaultPoints
     // Reset: a create, or an import of the session record, clears the folder before it writes the new record.
 
     /// <summary>Nothing changed in the folder.</summary>
-    public const string ResetBeforeDeleteMessages = "json.reset.before-delete-messages";
+    public const string ResetBeforeDeleteRecord = "json.reset.before-delete-record";
 
-    /// <summary><c>messages.jsonl</c> of an earlier session (if any) is deleted; its id table and record remain.</summary>
+    /// <summary>The replaced session's <c>session.json</c> (if any) is deleted: the session is absent; its messages and id table remain.</summary>
+    public const string ResetAfterDeleteRecord = "json.reset.after-delete-record";
+
+    /// <summary><c>messages.jsonl</c> of the replaced session is deleted too; its id table remains.</summary>
     public const string ResetAfterDeleteMessages = "json.reset.after-delete-messages";
 
     // sessions.count: the count behind MaxSessions (a create raises it first, a delete lowers it after).

@@ -278,11 +278,17 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         Forget();
     }
 
-    /// <summary>Writes a new record with no messages: a created or imported session.</summary>
+    /// <summary>
+    /// Writes a new record with no messages: a created or imported session. A replaced session's record goes first, as in
+    /// <see cref="Delete"/>: a failure or crash part way leaves the session absent (or new), never the old record without
+    /// its messages, whose LastSequence could then be behind the sequences it issued.
+    /// </summary>
     public void Reset(JsonStoreContext context, JsonSessionDocument document)
     {
         Log.Close();
-        context.Faults?.Reach(JsonFaultPoints.ResetBeforeDeleteMessages);
+        context.Faults?.Reach(JsonFaultPoints.ResetBeforeDeleteRecord);
+        File.Delete(SessionPath);
+        context.Faults?.Reach(JsonFaultPoints.ResetAfterDeleteRecord);
         File.Delete(Log.Path);
         context.Faults?.Reach(JsonFaultPoints.ResetAfterDeleteMessages);
         Ids.Delete(context);
