@@ -128,7 +128,16 @@ internal sealed class JsonMessageLog(string path)
         // the file, and the next lock holder indexes the lines it missed.
         ids?.EnsureRoom(lines.Count);
         context.Faults?.Reach(JsonFaultPoints.LogBeforeWrite);
-        RandomAccess.Write(Handle, _buffer.WrittenSpan, Length);
+        try
+        {
+            RandomAccess.Write(Handle, _buffer.WrittenSpan, Length);
+        }
+        catch (IOException)
+        {
+            CutBack();
+            throw;
+        }
+
         context.Faults?.Reach(JsonFaultPoints.LogAfterWrite);
         if (context.FlushToDisk)
         {
@@ -159,6 +168,26 @@ internal sealed class JsonMessageLog(string path)
         {
             // Do not keep a huge batch's buffer alive for the session's lifetime.
             _buffer = new ArrayBufferWriter<byte>(4096);
+        }
+    }
+
+    /// <summary>
+    /// Takes back what a failed write left past <see cref="Length"/> (a full disk cuts a write short): we hold the lock,
+    /// so those bytes are ours and uncommitted. Left there, the next catch-up would have to copy them aside first, and
+    /// on a disk that is still full every call on the session, reads included, would fail. Cutting needs no space; if
+    /// it fails anyway, the catch-up sets the bytes aside later.
+    /// </summary>
+    private void CutBack()
+    {
+        try
+        {
+            if (RandomAccess.GetLength(Handle) > Length)
+            {
+                RandomAccess.SetLength(Handle, Length);
+            }
+        }
+        catch (IOException)
+        {
         }
     }
 
