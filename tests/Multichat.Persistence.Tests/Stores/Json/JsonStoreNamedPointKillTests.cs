@@ -52,7 +52,7 @@ public sealed class JsonStoreNamedPointKillTests
 
         var results = new List<string>();
         var failures = new List<string>();
-        using var parallel = new SemaphoreSlim(2);
+        using var parallel = new SemaphoreSlim(3);
         await Task.WhenAll(chosen.Select(async kill =>
         {
             await parallel.WaitAsync(Ct);
