@@ -7,7 +7,7 @@ namespace Multichat.Persistence.Tests.Stores.Json;
 
 /// <summary>
 /// Issue #9: the Json store on a real full disk (a small tmpfs filled to ENOSPC, see <see cref="SmallTmpfs"/>). Every
-/// write path fails with a typed exception and leaves nothing half-visible; once space is freed, a retry with the same
+/// write path (append, batch, trim, create, update, import, id-file growth) fails with a typed exception and leaves nothing half-visible; once space is freed, a retry with the same
 /// ids stores each once, sequences are not reused and the files pass <see cref="JsonFaultChecks.Integrity"/>. Skipped
 /// where mount is not allowed.
 /// </summary>
@@ -33,6 +33,9 @@ public sealed class JsonStoreFullDiskTests
                 acknowledged[id] = await SeedAsync(store, id);
             }
 
+            // 190 of ids.idx's 256 slots: the next 5 messages grow it first.
+            acknowledged["g"] = await SeedAsync(store, "g", 190);
+
             await ListedAsync(store);
             tmpfs.Fill();
             var outcomes = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -43,6 +46,7 @@ public sealed class JsonStoreFullDiskTests
                 ["create"] = await TryAsync(() => store.CreateSessionAsync("c", ["a"], new string('t', 4000), cancellationToken: Ct)),
                 ["update"] = await TryAsync(async () => await store.UpdateSessionAsync((await store.GetSessionAsync("u", Ct))! with { Title = new string('u', 4000) }, Ct)),
                 ["import"] = await TryAsync(() => store.ImportAsync(ImportItems("imp"), cancellationToken: Ct)),
+                ["id-file growth"] = await TryAsync(() => store.AddMessagesAsync("g", [.. Enumerable.Range(1, 5).Select(i => Message("g", $"g-new-{i}"))], Ct)),
             };
             foreach (var (operation, outcome) in outcomes)
             {
@@ -103,10 +107,10 @@ public sealed class JsonStoreFullDiskTests
 
     private static SessionPersistence Open(string root) => SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Json, StoragePath = root });
 
-    private static async Task<Dictionary<string, long>> SeedAsync(SessionPersistence store, string id)
+    private static async Task<Dictionary<string, long>> SeedAsync(SessionPersistence store, string id, int count = Seeded)
     {
         await store.CreateSessionAsync(id, ["a"], "t0", cancellationToken: Ct);
-        var stored = await store.AddMessagesAsync(id, [.. Enumerable.Range(1, Seeded).Select(i => Message(id, $"{id}-{i}"))], Ct);
+        var stored = await store.AddMessagesAsync(id, [.. Enumerable.Range(1, count).Select(i => Message(id, $"{id}-{i}"))], Ct);
         return stored.ToDictionary(m => m.Id, m => m.Sequence, StringComparer.Ordinal);
     }
 
@@ -133,6 +137,7 @@ public sealed class JsonStoreFullDiskTests
         }
 
         (await StoredMessages.ReadAllAsync(store, "t", Ct)).Count.Should().BeOneOf([5, Seeded], "a trim is whole or absent");
+        (await StoredMessages.ReadAllAsync(store, "g", Ct)).Count.Should().BeOneOf([190, 195], "a batch is whole or absent");
         (await store.GetSessionAsync("u", Ct))!.Version.Should().BeOneOf([1, 2]);
         var listed = await ListedAsync(store);
         listed.ContainsKey("c").Should().Be(await store.GetSessionAsync("c", Ct) is not null);
@@ -161,6 +166,8 @@ public sealed class JsonStoreFullDiskTests
         }
 
         (await store.GetSessionAsync("c", Ct))!.Title.Should().HaveLength(4000, because);
+
+        acknowledged["g"] = await SessionAsync(store, "g", acknowledged["g"], [.. Enumerable.Range(1, 5).Select(i => $"g-new-{i}")], 190, because);
 
         var update = (await store.GetSessionAsync("u", Ct))!;
         if (update.Version == 1)
