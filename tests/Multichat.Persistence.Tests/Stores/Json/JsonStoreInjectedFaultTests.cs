@@ -26,6 +26,9 @@ public sealed class JsonStoreInjectedFaultTests
         // 190 slots of a 256-slot table: 5 more pass the 75 % load, so the append first grows ids.idx.
         new Scenario("id-file growth", Setup: r => SeedAsync(r, 190), Act: r => AppendAsync(r, "g-1", "g-2", "g-3", "g-4", "g-5"), Verify: VerifyAppendAsync),
         new Scenario("trim", Setup: r => SeedAsync(r, 10), Act: TrimAsync, Verify: VerifyTrimAsync),
+
+        // MaxMessagesPerSession 10: the append writes its line, then trims the oldest by a record write (no compaction).
+        new Scenario("append over MaxMessagesPerSession", Setup: r => SeedAsync(r, 10), Act: r => AppendAsync(r, "m-11"), Verify: VerifyBoundedAsync) { MaxMessages = 10 },
         new Scenario("update", Setup: r => SeedAsync(r, 3), Act: UpdateAsync, Verify: VerifyUpdateAsync),
         new Scenario("delete", Setup: r => SeedAsync(r, 5), Act: DeleteAsync, Verify: VerifyDeleteAsync) { MaxSessions = 3, LimitCheck = 3 },
         new Scenario("import", Setup: r => SeedAsync(r, 3), Act: r => ImportAsync(r, "imp", replace: false), Verify: VerifyImportAsync),
@@ -87,7 +90,7 @@ public sealed class JsonStoreInjectedFaultTests
                 faults.Injection.Reach(point);
             }
         });
-        var run = new FaultRun(folder, () => Open(folder, durability, scenario.MaxSessions, hook));
+        var run = new FaultRun(folder, () => Open(folder, durability, scenario, hook));
         try
         {
             await scenario.Setup(run);
@@ -133,7 +136,7 @@ public sealed class JsonStoreInjectedFaultTests
                 await run.Store.DisposeAsync();
             }
 
-            run.Store = Open(folder, durability, scenario.MaxSessions, null);
+            run.Store = Open(folder, durability, scenario, null);
             await scenario.Verify(run, $"{what}, reopened");
             await LimitHoldsAsync(run, scenario, durability, $"{what}, reopened");
             var health = await run.Store.CheckHealthAsync(Ct);
@@ -167,17 +170,22 @@ public sealed class JsonStoreInjectedFaultTests
             return;
         }
 
-        await using var counted = Open(run.Folder, durability, scenario.LimitCheck, null);
+        await using var counted = Open(run.Folder, durability, scenario with { MaxSessions = scenario.LimitCheck }, null);
         await SessionLimitHoldsAsync(counted, scenario.LimitCheck, because);
     }
 
-    private static SessionPersistence Open(JsonTestFolder folder, Durability durability, int maxSessions, FaultInjection? hook)
+    private static SessionPersistence Open(JsonTestFolder folder, Durability durability, Scenario scenario, FaultInjection? hook)
     {
         var options = folder.Options(durability);
         options.FaultInjection = hook;
-        if (maxSessions > 0)
+        if (scenario.MaxSessions > 0)
         {
-            options.MaxSessions = maxSessions;
+            options.MaxSessions = scenario.MaxSessions;
+        }
+
+        if (scenario.MaxMessages > 0)
+        {
+            options.MaxMessagesPerSession = scenario.MaxMessages;
         }
 
         return SessionPersistence.Create(options);
@@ -243,6 +251,53 @@ public sealed class JsonStoreInjectedFaultTests
 
         var stored = await SessionAsync(run.Store, S, run.Acknowledged, run.InFlight, run.Highest, because);
         Acknowledge(run, stored);
+    }
+
+    /// <summary>
+    /// Under MaxMessagesPerSession the session holds the latest of everything acknowledged (a suffix, at most one over
+    /// the limit while a failed append's trim is pending); a retry of the in-flight id and one more append keep exactly
+    /// the latest 10, with new sequences above every one issued. <see cref="FaultRun.Acknowledged"/> keeps the history.
+    /// </summary>
+    private static async Task VerifyBoundedAsync(FaultRun run, string because)
+    {
+        var before = await StoredMessages.ReadAllAsync(run.Store, S, Ct);
+        var inFlightStored = run.InFlight.Where(id => before.Any(m => m.Id == id)).ToList();
+        run.Outcome ??= inFlightStored.Count == 0 ? "in-flight write not stored" : before.Count > 10 ? "stored, oldest not trimmed yet" : "stored and trimmed";
+        var history = run.Acknowledged.OrderBy(a => a.Value).Select(a => a.Key).Concat(inFlightStored).ToList();
+        before.Count.Should().BeLessThanOrEqualTo(11, because);
+        before.Select(m => m.Id).Should().Equal(history.Skip(history.Count - before.Count), $"the latest messages, none lost in between ({because})");
+        foreach (var message in before.Where(m => run.Acknowledged.ContainsKey(m.Id)))
+        {
+            message.Sequence.Should().Be(run.Acknowledged[message.Id], because);
+        }
+
+        foreach (var id in run.InFlight)
+        {
+            var again = await run.Store.AddMessageAsync(Message(S, id), Ct);
+            var original = before.FirstOrDefault(m => m.Id == id);
+            if (original is null)
+            {
+                again.Sequence.Should().BeGreaterThan(run.Highest, because);
+            }
+            else
+            {
+                again.Sequence.Should().Be(original.Sequence, because);
+            }
+
+            run.Acknowledged[id] = again.Sequence;
+            run.Highest = Math.Max(run.Highest, again.Sequence);
+        }
+
+        run.InFlight.Clear();
+        var probe = await run.Store.AddMessageAsync(Message(S, $"probe-{Guid.NewGuid():N}"), Ct);
+        probe.Sequence.Should().BeGreaterThan(run.Highest, $"a sequence is never reused ({because})");
+        run.Acknowledged[probe.Id] = probe.Sequence;
+        run.Highest = probe.Sequence;
+        var after = await StoredMessages.ReadAllAsync(run.Store, S, Ct);
+        after.Select(m => m.Id).Should().Equal(run.Acknowledged.OrderBy(a => a.Value).Select(a => a.Key).TakeLast(10), $"exactly the latest 10 ({because})");
+        var session = (await run.Store.GetSessionAsync(S, Ct))!;
+        session.MessageCount.Should().Be(10, because);
+        (await ListedAsync(run.Store))[S].MessageCount.Should().Be(10, $"the listing agrees ({because})");
     }
 
     private static async Task TrimAsync(FaultRun run)
@@ -432,6 +487,8 @@ public sealed class JsonStoreInjectedFaultTests
     private sealed record Scenario(string Name, Func<FaultRun, Task> Setup, Func<FaultRun, Task> Act, Func<FaultRun, string, Task> Verify)
     {
         public int MaxSessions { get; init; }
+
+        public int MaxMessages { get; init; }
 
         /// <summary>At the end, a store with this MaxSessions must let in exactly that many sessions.</summary>
         public int LimitCheck { get; init; }
