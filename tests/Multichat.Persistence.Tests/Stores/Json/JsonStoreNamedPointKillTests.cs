@@ -21,7 +21,8 @@ public sealed class JsonStoreNamedPointKillTests
     /// <summary>The worker's operation and count per write path; the parent seeds the session as <see cref="SetupAsync"/> says.</summary>
     private static readonly (string Name, string Operation, int Count)[] Operations =
     [
-        ("append", "append", 3), ("batch", "batch:3", 2), ("trim", "trim:2", 5), ("update", "update", 2), ("delete", "delete", 3), ("import", "import", 3),
+        ("append", "append", 3), ("append, Full", "append", 3), ("batch", "batch:3", 2), ("trim", "trim:2", 5),
+        ("update", "update", 2), ("delete", "delete", 3), ("import", "import", 3),
     ];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -109,11 +110,11 @@ public sealed class JsonStoreNamedPointKillTests
         }
 
         string outcome;
-        await using (var store = SessionPersistence.Create(folder.Options()))
+        await using (var store = SessionPersistence.Create(folder.Options(operation.EndsWith(", Full", StringComparison.Ordinal) ? Durability.Full : Durability.Normal)))
         {
             outcome = operation switch
             {
-                "append" => await CheckAppendAsync(store, acknowledged, [Id(worker.Acknowledged.Count)], what),
+                "append" or "append, Full" => await CheckAppendAsync(store, acknowledged, [Id(worker.Acknowledged.Count)], what),
                 "batch" => await CheckAppendAsync(store, acknowledged, [.. Enumerable.Range(worker.Acknowledged.Count, 3).Select(Id)], what),
                 "trim" => await CheckTrimAsync(store, worker, acknowledged, what),
                 "update" => await CheckUpdateAsync(store, worker, what),
@@ -145,7 +146,8 @@ public sealed class JsonStoreNamedPointKillTests
     private static TestWorkerProcess StartWorker(JsonTestFolder folder, string name, params string[] options)
     {
         var (_, operation, count) = Operations.Single(o => o.Name == name);
-        return TestWorkerProcess.Start(["write", "Json", folder.Root, S, Prefix, operation, count.ToString(CultureInfo.InvariantCulture), .. options]);
+        string[] durability = name.EndsWith(", Full", StringComparison.Ordinal) ? ["--durability", "Full"] : [];
+        return TestWorkerProcess.Start(["write", "Json", folder.Root, S, Prefix, operation, count.ToString(CultureInfo.InvariantCulture), .. durability, .. options]);
     }
 
     private static async Task<string> CheckAppendAsync(SessionPersistence store, Dictionary<string, long> acknowledged, List<string> inFlight, string what)
