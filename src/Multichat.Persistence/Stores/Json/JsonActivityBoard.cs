@@ -28,11 +28,33 @@ internal sealed class JsonActivityBoard : IDisposable
 
     public JsonActivityBoard(string path)
     {
-        _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        _file = OpenOrCreate(path);
         if (RandomAccess.GetLength(_file) < Length)
         {
             RandomAccess.SetLength(_file, Length);
         }
+    }
+
+    /// <summary>
+    /// Preallocated when this call creates it: a sparse board would need a new block for the first stamp of each 4 KB of
+    /// slots, so on a full disk even reads (which stamp the session's slot when they take its lock) would fail.
+    /// </summary>
+    private static SafeFileHandle OpenOrCreate(string path)
+    {
+        const FileShare share = FileShare.ReadWrite | FileShare.Delete;
+        if (!File.Exists(path))
+        {
+            try
+            {
+                return File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, share, FileOptions.None, Length);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another process created it first.
+            }
+        }
+
+        return File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, share);
     }
 
     public void Stamp(int slot, bool held)

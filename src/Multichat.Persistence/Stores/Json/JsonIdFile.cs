@@ -4,6 +4,7 @@ using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
@@ -45,14 +46,16 @@ internal sealed unsafe class JsonIdFile : IDisposable
     private const long MaxCapacity = 1L << 31;
 
     private readonly string _path;
+    private readonly FaultInjection? _faults;
     private MemoryMappedViewAccessor? _view;
     private byte* _base;
     private ulong* _slots;
     private long _capacity;
 
-    private JsonIdFile(string path, MemoryMappedViewAccessor view, byte* @base, long capacity)
+    private JsonIdFile(string path, MemoryMappedViewAccessor view, byte* @base, long capacity, FaultInjection? faults)
     {
         _path = path;
+        _faults = faults;
         Attach(view, @base, capacity);
     }
 
@@ -126,7 +129,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
         }
     }
 
-    public static JsonIdFile? TryOpen(string path)
+    public static JsonIdFile? TryOpen(string path, FaultInjection? faults = null)
     {
         SafeFileHandle handle;
         try
@@ -159,7 +162,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
             }
 
             var view = Map(handle, out var @base);
-            return new JsonIdFile(path, view, @base, capacity);
+            return new JsonIdFile(path, view, @base, capacity, faults);
         }
     }
 
@@ -168,7 +171,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
     /// <paramref name="expected"/> ids: built aside, then renamed over whatever is there. <paramref name="replacing"/>, the
     /// caller's mapping of the old file if any, is marked superseded and closed.
     /// </summary>
-    public static JsonIdFile Create(string path, ulong incarnation, long expected, JsonIdFile? replacing, long highest = 0)
+    public static JsonIdFile Create(string path, ulong incarnation, long expected, JsonIdFile? replacing, long highest = 0, FaultInjection? faults = null)
     {
         var capacity = MinCapacity;
         while (capacity < MaxCapacity && capacity * 3 < expected * 4)
@@ -176,10 +179,12 @@ internal sealed unsafe class JsonIdFile : IDisposable
             capacity *= 2;
         }
 
+        faults?.Reach(JsonFaultPoints.IdsBeforeCreate);
         var view = MapNew(path + ".tmp", capacity, out var @base);
-        var file = new JsonIdFile(path, view, @base, capacity);
+        var file = new JsonIdFile(path, view, @base, capacity, faults);
         try
         {
+            faults?.Reach(JsonFaultPoints.IdsAfterCreate);
             file.Field(IncarnationAt) = (long)incarnation;
             file.Highest = highest;
             file.Install(replacing);
@@ -277,6 +282,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
         }
 
         _view!.Flush();
+        _faults?.Reach(JsonFaultPoints.CheckpointAfterFlushTable);
         SyncedThrough = through;
     }
 
@@ -419,6 +425,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
     private void Grow()
     {
         var capacity = _capacity * 2;
+        _faults?.Reach(JsonFaultPoints.IdsBeforeCreate);
         var view = MapNew(_path + ".tmp", capacity, out var @base);
         var slots = (ulong*)(@base + HeaderSize);
         long count = 0;
@@ -430,9 +437,10 @@ internal sealed unsafe class JsonIdFile : IDisposable
             }
         }
 
-        var grown = new JsonIdFile(_path, view, @base, capacity);
+        var grown = new JsonIdFile(_path, view, @base, capacity, _faults);
         try
         {
+            _faults?.Reach(JsonFaultPoints.IdsAfterCreate);
             grown.Count = count;
             grown.Field(IncarnationAt) = Field(IncarnationAt);
             grown.IndexedThrough = IndexedThrough;
@@ -468,6 +476,8 @@ internal sealed unsafe class JsonIdFile : IDisposable
             replacing.Dispose();
         }
 
+        _faults?.Reach(JsonFaultPoints.IdsBeforeRename);
         File.Move(_path + ".tmp", _path, overwrite: true);
+        _faults?.Reach(JsonFaultPoints.IdsAfterRename);
     }
 }

@@ -1,3 +1,5 @@
+using Multichat.Persistence.Internal;
+
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
@@ -27,7 +29,7 @@ internal sealed class JsonIdIndex(string path)
     /// Checkpoints the table (see <see cref="JsonIdFile.Checkpoint"/>) when it has unsynced lines, after flushing the
     /// messages file unless every append already was (<paramref name="flushed"/>). Called under the lock, just before it is let go.
     /// </summary>
-    public void Checkpoint(JsonMessageLog log, bool flushed)
+    public void Checkpoint(JsonMessageLog log, bool flushed, FaultInjection? faults)
     {
         if (_ids is not { IsOpen: true } ids || ids.Superseded)
         {
@@ -40,9 +42,11 @@ internal sealed class JsonIdIndex(string path)
             {
                 // Normal appends were never flushed: the lines go to the disk before the table that indexes them,
                 // so after a power loss the file is at least as long as SyncedThrough says.
+                faults?.Reach(JsonFaultPoints.CheckpointBeforeFlushLog);
                 if (!flushed)
                 {
                     RandomAccess.FlushToDisk(log.Handle);
+                    faults?.Reach(JsonFaultPoints.CheckpointAfterFlushLog);
                 }
 
                 ids.Checkpoint();
@@ -71,7 +75,9 @@ internal sealed class JsonIdIndex(string path)
     public void Delete(JsonStoreContext context)
     {
         Close(context);
+        context.Faults?.Reach(JsonFaultPoints.IdsBeforeDelete);
         File.Delete(Path);
+        context.Faults?.Reach(JsonFaultPoints.IdsAfterDelete);
     }
 
     /// <summary>The stored message with this id (not trimmed), or null; <paramref name="ids"/> is what <see cref="Open"/> returned this lease.</summary>
@@ -119,7 +125,7 @@ internal sealed class JsonIdIndex(string path)
 
         if (_ids is null)
         {
-            var opened = JsonIdFile.TryOpen(Path);
+            var opened = JsonIdFile.TryOpen(Path, context.Faults);
             if (opened is not null)
             {
                 context.CountMappedIds(1);
@@ -198,7 +204,7 @@ internal sealed class JsonIdIndex(string path)
         var highest = old is { IsOpen: true } ? old.Highest : 0;
         try
         {
-            _ids = JsonIdFile.Create(Path, incarnation, lines, old, highest);
+            _ids = JsonIdFile.Create(Path, incarnation, lines, old, highest, context.Faults);
             context.CountMappedIds(1);
         }
         finally

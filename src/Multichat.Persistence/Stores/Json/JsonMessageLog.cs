@@ -69,7 +69,9 @@ internal sealed class JsonMessageLog(string path)
             // We hold the lock, so nobody is writing: bytes past the last committed line are a crashed writer's leftovers,
             // or a whole line whose line break was damaged. Either way they are kept aside, never destroyed.
             damaged = SetAside(context, tail.CommittedEnd, length);
+            context.Faults?.Reach(JsonFaultPoints.LogBeforeTruncate);
             RandomAccess.SetLength(Handle, tail.CommittedEnd);
+            context.Faults?.Reach(JsonFaultPoints.LogAfterTruncate);
         }
 
         return damaged;
@@ -84,10 +86,13 @@ internal sealed class JsonMessageLog(string path)
     {
         var bytes = new byte[end - start];
         RandomAccess.Read(Handle, bytes, start);
+        context.Faults?.Reach(JsonFaultPoints.DamagedBeforeWrite);
         using (var aside = new FileStream(Path + ".damaged", FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1))
         {
             aside.Write(bytes);
+            context.Faults?.Reach(JsonFaultPoints.DamagedAfterWrite);
             aside.Flush(context.FlushToDisk);
+            context.Faults?.Reach(JsonFaultPoints.DamagedAfterFlush);
         }
 
         var piece = bytes.AsSpan(bytes.AsSpan().LastIndexOf((byte)'\n') + 1);
@@ -122,10 +127,22 @@ internal sealed class JsonMessageLog(string path)
         // The lines first, then their slots, then IndexedThrough: a writer killed in between leaves IndexedThrough behind
         // the file, and the next lock holder indexes the lines it missed.
         ids?.EnsureRoom(lines.Count);
-        RandomAccess.Write(Handle, _buffer.WrittenSpan, Length);
+        context.Faults?.Reach(JsonFaultPoints.LogBeforeWrite);
+        try
+        {
+            RandomAccess.Write(Handle, _buffer.WrittenSpan, Length);
+        }
+        catch (IOException)
+        {
+            CutBack();
+            throw;
+        }
+
+        context.Faults?.Reach(JsonFaultPoints.LogAfterWrite);
         if (context.FlushToDisk)
         {
             RandomAccess.FlushToDisk(Handle);
+            context.Faults?.Reach(JsonFaultPoints.LogAfterFlush);
         }
 
         for (var i = 0; i < lines.Count; i++)
@@ -139,6 +156,7 @@ internal sealed class JsonMessageLog(string path)
             LastLineSequence = lines[i].Sequence;
         }
 
+        context.Faults?.Reach(JsonFaultPoints.LogAfterIndex);
         Length += _buffer.WrittenCount;
         if (ids is not null)
         {
@@ -150,6 +168,26 @@ internal sealed class JsonMessageLog(string path)
         {
             // Do not keep a huge batch's buffer alive for the session's lifetime.
             _buffer = new ArrayBufferWriter<byte>(4096);
+        }
+    }
+
+    /// <summary>
+    /// Takes back what a failed write left past <see cref="Length"/> (a full disk cuts a write short): we hold the lock,
+    /// so those bytes are ours and uncommitted. Left there, the next catch-up would have to copy them aside first, and
+    /// on a disk that is still full every call on the session, reads included, would fail. Cutting needs no space; if
+    /// it fails anyway, the catch-up sets the bytes aside later.
+    /// </summary>
+    private void CutBack()
+    {
+        try
+        {
+            if (RandomAccess.GetLength(Handle) > Length)
+            {
+                RandomAccess.SetLength(Handle, Length);
+            }
+        }
+        catch (IOException)
+        {
         }
     }
 
@@ -268,6 +306,7 @@ internal sealed class JsonMessageLog(string path)
     public void Compact(JsonStoreContext context, long cut)
     {
         var temp = Path + ".tmp";
+        context.Faults?.Reach(JsonFaultPoints.CompactBeforeCopy);
         using (var target = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
         {
             var block = ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -285,10 +324,13 @@ internal sealed class JsonMessageLog(string path)
                 ArrayPool<byte>.Shared.Return(block);
             }
 
+            context.Faults?.Reach(JsonFaultPoints.CompactAfterCopy);
             target.Flush(context.FlushToDisk);
+            context.Faults?.Reach(JsonFaultPoints.CompactAfterFlush);
         }
 
         Close();
         File.Move(temp, Path, overwrite: true);
+        context.Faults?.Reach(JsonFaultPoints.CompactAfterRename);
     }
 }

@@ -199,7 +199,7 @@ internal sealed class JsonSessionCount(JsonStoreContext context) : IDisposable
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[40..]));
     }
 
-    private static void Write(SafeFileHandle file, Record record)
+    private void Write(SafeFileHandle file, Record record)
     {
         Span<byte> bytes = stackalloc byte[RecordSize];
         Magic.CopyTo(bytes);
@@ -210,7 +210,9 @@ internal sealed class JsonSessionCount(JsonStoreContext context) : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(bytes[40..], record.BootId);
 
         // Never flushed to the disk: a count written before a power loss is not trusted after the reboot (boot stamp).
+        context.Faults?.Reach(JsonFaultPoints.CountBeforeWrite);
         RandomAccess.Write(file, bytes, 0);
+        context.Faults?.Reach(JsonFaultPoints.CountAfterWrite);
     }
 
     /// <param name="Valid">False when the file is missing, short or not ours: count again.</param>

@@ -133,7 +133,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     {
         if (Document is not null && (context.FlushToDisk || final))
         {
-            Ids.Checkpoint(Log, flushed: context.FlushToDisk);
+            Ids.Checkpoint(Log, flushed: context.FlushToDisk, context.Faults);
         }
 
         if (unmap)
@@ -266,19 +266,31 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     /// <summary>Deletes the record first (the session is gone from then on), then the messages and their id file; the folder and its lock stay.</summary>
     public void Delete(JsonStoreContext context)
     {
+        context.Faults?.Reach(JsonFaultPoints.DeleteBeforeRecord);
         File.Delete(SessionPath);
+        context.Faults?.Reach(JsonFaultPoints.DeleteAfterRecord);
         Log.Close();
         File.Delete(Log.Path);
+        context.Faults?.Reach(JsonFaultPoints.DeleteAfterMessages);
         File.Delete(Log.Path + ".damaged");
+        context.Faults?.Reach(JsonFaultPoints.DeleteAfterDamaged);
         Ids.Delete(context);
         Forget();
     }
 
-    /// <summary>Writes a new record with no messages: a created or imported session.</summary>
+    /// <summary>
+    /// Writes a new record with no messages: a created or imported session. A replaced session's record goes first, as in
+    /// <see cref="Delete"/>: a failure or crash part way leaves the session absent (or new), never the old record without
+    /// its messages, whose LastSequence could then be behind the sequences it issued.
+    /// </summary>
     public void Reset(JsonStoreContext context, JsonSessionDocument document)
     {
         Log.Close();
+        context.Faults?.Reach(JsonFaultPoints.ResetBeforeDeleteRecord);
+        File.Delete(SessionPath);
+        context.Faults?.Reach(JsonFaultPoints.ResetAfterDeleteRecord);
         File.Delete(Log.Path);
+        context.Faults?.Reach(JsonFaultPoints.ResetAfterDeleteMessages);
         Ids.Delete(context);
         ResetMessages();
         context.WriteDocument(SessionPath, document);

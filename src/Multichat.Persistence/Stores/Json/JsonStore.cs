@@ -43,7 +43,7 @@ internal sealed class JsonStore : ISessionStore
                 $"The Json store cannot open its folder '{root}': {ex.Message} Check StoragePath and the process's permissions.", ex);
         }
 
-        _context = new JsonStoreContext(root, options.TimeProvider, logger, options.Durability == Durability.Full, options.LockTimeout, board);
+        _context = new JsonStoreContext(root, options.TimeProvider, logger, options.Durability == Durability.Full, options.LockTimeout, board, options.Faults);
         _leases = new JsonLeases(_context);
         _catalog = new JsonCatalog(_context);
         _count = new JsonSessionCount(_context);
@@ -74,11 +74,13 @@ internal sealed class JsonStore : ISessionStore
             }
 
             var record = SessionRecords.New(a.Session, a.Context.Clock.GetUtcNow());
-            state.Reset(a.Context, JsonSessionDocument.From(record, JsonStoreContext.NewIncarnation()));
-            a.Context.Board.Stamp(0, held: false);
-            if (!a.Counted)
+            try
             {
-                a.Context.Board.Stamp(JsonActivityBoard.UncountedSlot, held: false);
+                state.Reset(a.Context, JsonSessionDocument.From(record, JsonStoreContext.NewIncarnation()));
+            }
+            finally
+            {
+                StampSessionsChanged(a.Context, counted: a.Counted);
             }
 
             return state.Snapshot();
@@ -122,8 +124,15 @@ internal sealed class JsonStore : ISessionStore
                 return false;
             }
 
-            state.Delete(context);
-            context.Board.Stamp(0, held: false);
+            try
+            {
+                state.Delete(context);
+            }
+            finally
+            {
+                StampSessionsChanged(context, counted: true);
+            }
+
             return true;
         }, static _ => false, cancellationToken);
 
@@ -185,11 +194,16 @@ internal sealed class JsonStore : ISessionStore
                 throw SessionAlreadyExistsException.ForSession(session.SessionId);
             }
 
-            state.Reset(a.Context, JsonSessionDocument.From(SessionRecords.Imported(session), JsonStoreContext.NewIncarnation()));
+            try
+            {
+                state.Reset(a.Context, JsonSessionDocument.From(SessionRecords.Imported(session), JsonStoreContext.NewIncarnation()));
+            }
+            finally
+            {
+                // Imports do not keep the session count: the next create under a limit counts again.
+                StampSessionsChanged(a.Context, counted: false);
+            }
 
-            // Imports do not keep the session count: the next create under a limit counts again.
-            a.Context.Board.Stamp(0, held: false);
-            a.Context.Board.Stamp(JsonActivityBoard.UncountedSlot, held: false);
             return true;
         }, missing: null, cancellationToken);
 
@@ -366,6 +380,20 @@ internal sealed class JsonStore : ISessionStore
         {
             lease.LastUsed = Stopwatch.GetTimestamp();
             lease.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Tells listings (slot 0) and, for a create or import that kept no session count, the count (the uncounted slot)
+    /// that the set of sessions may have changed. Also after a create, import or delete that failed part way: its record
+    /// may already be in place (or gone), and a listing or count that missed it would stay wrong until the next change.
+    /// </summary>
+    private static void StampSessionsChanged(JsonStoreContext context, bool counted)
+    {
+        context.Board.Stamp(0, held: false);
+        if (!counted)
+        {
+            context.Board.Stamp(JsonActivityBoard.UncountedSlot, held: false);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
@@ -9,7 +10,8 @@ namespace Multichat.Persistence.Stores.Json;
 /// damage and mapping counts, and how <c>session.json</c> is read and written. Handed to the per-session state and the
 /// lease and listing parts instead of the store itself, so none of them calls back up into the store.
 /// </summary>
-internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger logger, bool flushToDisk, TimeSpan lockTimeout, JsonActivityBoard board)
+internal sealed class JsonStoreContext(
+    string root, TimeProvider clock, ILogger logger, bool flushToDisk, TimeSpan lockTimeout, JsonActivityBoard board, FaultInjection? faults = null)
 {
     public static readonly JsonStoreJsonContext Json = new(new JsonSerializerOptions
     {
@@ -37,6 +39,9 @@ internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger 
     public TimeSpan LockTimeout { get; } = lockTimeout;
 
     public JsonActivityBoard Board { get; } = board;
+
+    /// <summary>The fault-injection tests' hook (see <see cref="JsonFaultPoints"/>); null outside them.</summary>
+    public FaultInjection? Faults { get; } = faults;
 
     /// <summary>Damaged message lines (and unreadable records) skipped so far by this instance.</summary>
     public long Damaged => Interlocked.Read(ref _damaged);
@@ -116,13 +121,17 @@ internal sealed class JsonStoreContext(string root, TimeProvider clock, ILogger 
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(document, Json.JsonSessionDocument);
         var temp = path + ".tmp";
+        Faults?.Reach(JsonFaultPoints.DocumentBeforeWrite);
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
         {
             file.Write(bytes);
             file.WriteByte((byte)'\n');
+            Faults?.Reach(JsonFaultPoints.DocumentAfterWrite);
             file.Flush(FlushToDisk);
+            Faults?.Reach(JsonFaultPoints.DocumentAfterFlush);
         }
 
         File.Move(temp, path, overwrite: true);
+        Faults?.Reach(JsonFaultPoints.DocumentAfterRename);
     }
 }
