@@ -46,31 +46,31 @@ internal static class JsonSessionReplacement
             {
                 Directory.CreateDirectory(folder);
                 replacing = await TakeReplacingLockAsync(context, Path.Combine(folder, ReplacingLockName), cancellationToken).ConfigureAwait(false);
-                await StageAsync(context, document, staged, batches, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new StoreUnavailableException(
-                    $"The Json store at '{context.Root}' could not write a restored session's files: {ex.Message} The session was left as it was.", ex);
+                throw Unavailable(context, ex);
             }
+
+            await StageAsync(context, document, staged, batches, cancellationToken).ConfigureAwait(false);
 
             await underLock(state =>
             {
+                // Stamped before the commit too, so a kill after it still makes the next create under a limit count again.
+                StampChanged(context);
+
                 // From the staged record on, the replacement is committed: the staged messages must stay for the roll-forward.
                 context.WriteDocument(Path.Combine(state.Folder, StagedRecordName), document);
                 committed = true;
                 Apply(context, state);
                 state.Validate(context);
-
-                // As an import: the folder list and the session changed, and the session count no longer knows this session.
-                context.Board.Stamp(0, held: false);
-                context.Board.Stamp(JsonActivityBoard.UncountedSlot, held: false);
                 return true;
             }).ConfigureAwait(false);
         }
         finally
         {
-            if (!committed)
+            // Only the holder of the replacing lock may delete the staged file: without it, it is another replacement's.
+            if (!committed && replacing is not null)
             {
                 TryDelete(staged);
             }
@@ -158,7 +158,7 @@ internal static class JsonSessionReplacement
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         using var writer = new Utf8JsonWriter(buffer, JsonMessageLine.WriterOptions);
         long firstLine = 0, lastLine = 0, gaps = 0;
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: false);
+        using var file = OpenStaged(context, path);
         await foreach (var batch in batches.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             if (batch.Count == 0)
@@ -179,7 +179,16 @@ internal static class JsonSessionReplacement
                 JsonMessageLine.Write(writer, buffer, MessageRecords.Imported(batch[i]), at: null, more: i < batch.Count - 1);
             }
 
-            await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await file.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Translated here, not around the loop: a failure of the archive being read passes through as it is.
+                throw Unavailable(context, ex);
+            }
+
             if (firstLine == 0)
             {
                 firstLine = batch[0].Sequence;
@@ -189,9 +198,32 @@ internal static class JsonSessionReplacement
         }
 
         // In Normal a kill -9 cannot lose what the OS was handed; Full also survives a power loss from the commit on.
-        file.Flush(context.FlushToDisk);
+        try
+        {
+            file.Flush(context.FlushToDisk);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(context, ex);
+        }
+
         document.Gaps = gaps;
     }
+
+    private static FileStream OpenStaged(JsonStoreContext context, string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(context, ex);
+        }
+    }
+
+    private static StoreUnavailableException Unavailable(JsonStoreContext context, Exception ex) =>
+        new($"The Json store at '{context.Root}' could not write a restored session's files: {ex.Message} The session was left as it was.", ex);
 
     /// <summary>
     /// Renames a committed replacement's staged files over the live ones (messages first, the record last) and forgets
@@ -211,10 +243,21 @@ internal static class JsonSessionReplacement
         }
 
         File.Move(Path.Combine(state.Folder, StagedRecordName), state.SessionPath, overwrite: true);
+        StampChanged(context);
 
         // The new record carries a new incarnation: this instance, and any other process at its next lease, drops
         // what it cached of the old messages.
         state.Forget();
+    }
+
+    /// <summary>
+    /// As an import: the folder list and the session changed (listings look again), and the session count may not know
+    /// this session (the next create under a limit counts again).
+    /// </summary>
+    private static void StampChanged(JsonStoreContext context)
+    {
+        context.Board.Stamp(0, held: false);
+        context.Board.Stamp(JsonActivityBoard.UncountedSlot, held: false);
     }
 
     private static void TryDelete(string path)

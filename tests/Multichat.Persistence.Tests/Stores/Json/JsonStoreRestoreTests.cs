@@ -51,6 +51,21 @@ public sealed class JsonStoreRestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ReplaceSession_StagedMessagesOfARestoreStillRunning_AreLeftAlone()
+    {
+        await SeedAsync("s", "old", 4);
+        await File.WriteAllTextAsync(Staged("s", JsonSessionReplacement.StagedMessagesName), "{\"seq\":1,\"id\":\"half", Ct);
+
+        // What a restore in another process holds while it writes the staged messages.
+        using (new FileStream(Staged("s", ".restore.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            await using var store = SessionPersistence.Create(_folder.Options());
+            (await StoredMessages.ReadAllAsync(store, "s", Ct)).Should().HaveCount(4);
+            File.Exists(Staged("s", JsonSessionReplacement.StagedMessagesName)).Should().BeTrue();
+        }
+    }
+
+    [Fact]
     public async Task ReplaceSession_CommittedButNotRenamed_IsListedAndReadAsTheNewSession()
     {
         await SeedAsync("s", "old", 4);
