@@ -126,6 +126,30 @@ public abstract partial class SessionStoreConformanceTests
     }
 
     [Fact]
+    public virtual async Task Restore_FailsWhileReplacingASession_LeavesThatSessionAsItWas()
+    {
+        await NewSessionAsync("s-1");
+        await AppendAsync("s-1", 2500, "a-");
+        await NewSessionAsync("s-2");
+        await AppendAsync("s-2", 2500, "b-");
+        using var backup = new MemoryStream();
+        await Store.BackupAsync(backup, Ct);
+        await Store.DeleteSessionAsync("s-2", Ct);
+        await NewSessionAsync("s-2", "Zed");
+        await AppendAsync("s-2", 3, "z-");
+        var s2 = await SnapshotAsync(Store, "s-2");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        // Cancelled once s-2's replacement has read its first batch: s-1 is restored, s-2 must be untouched.
+        var act = () => Store.RestoreAsync(
+            new MemoryStream(backup.ToArray()), RestoreMode.Replace, new SynchronousProgress(p => { if (p.MessagesDone > 2500) { cancel.Cancel(); } }), cancel.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        (await SnapshotAsync(Store, "s-2")).Should().Be(s2, "a session is replaced whole or not at all");
+        (await ReadAllAsync(Store, "s-1")).Should().HaveCount(2500);
+    }
+
+    [Fact]
     public virtual async Task VerifyBackup_AnArchive_SaysWhatItHoldsAndWritesNothing()
     {
         var archive = await BackupThenChangeTheStoreAsync();

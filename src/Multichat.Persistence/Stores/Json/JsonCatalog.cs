@@ -80,7 +80,8 @@ internal sealed class JsonCatalog(JsonStoreContext context)
     private void Load(string key, int slot)
     {
         var folder = Path.Combine(context.SessionsFolder, key);
-        var sessionPath = Path.Combine(folder, "session.json");
+        // A restore cut short after its commit point is listed as restored, before the next lock holder renames its files.
+        var (sessionPath, messagesPath) = JsonSessionReplacement.ListedFiles(folder);
         JsonSessionDocument? document;
         try
         {
@@ -107,7 +108,6 @@ internal sealed class JsonCatalog(JsonStoreContext context)
 
         long first = 0, last = 0;
         DateTimeOffset? at = null;
-        var messagesPath = Path.Combine(folder, "messages.jsonl");
         if (File.Exists(messagesPath))
         {
             try

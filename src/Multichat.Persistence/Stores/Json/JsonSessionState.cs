@@ -55,6 +55,9 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
     /// <summary>Catches up with the folder after taking the lock: re-reads the record, the file's new lines, and repairs a torn tail.</summary>
     public void Validate(JsonStoreContext context)
     {
+        // A restore cut short between its commit and its renames is finished first (see JsonSessionReplacement).
+        JsonSessionReplacement.Recover(context, this);
+
         // Another process may have replaced, grown or rebuilt the id file since our last lease.
         Ids.Uncheck();
         Document = context.ReadDocument(SessionPath);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
@@ -13,7 +14,7 @@ namespace Multichat.Persistence.Stores.Json;
 /// <see cref="JsonLeases"/>), so a run of appends pays one write each and nothing for coordination; a waiting process
 /// makes the holder hand it over within milliseconds. See docs/storage/json.md.
 /// </summary>
-internal sealed class JsonStore : ISessionStore
+internal sealed class JsonStore : ISessionStore, ISessionReplacer
 {
     private readonly JsonStoreContext _context;
     private readonly ConcurrentDictionary<string, JsonSessionState> _states = new(StringComparer.Ordinal);
@@ -206,6 +207,13 @@ internal sealed class JsonStore : ISessionStore
 
             return true;
         }, missing: null, cancellationToken);
+
+    public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return JsonSessionReplacement.ReplaceAsync(
+            _context, session, batches, commit => RunAsync(session.SessionId, create: true, commit, static (state, c) => c(state), missing: null, cancellationToken), cancellationToken);
+    }
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Id: sessionId), static (state, a) =>
