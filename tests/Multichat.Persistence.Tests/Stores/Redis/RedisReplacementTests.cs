@@ -30,6 +30,9 @@ public sealed class RedisReplacementTests(RedisSingleNodeFixture redis) : IAsync
         RedisReplacementScenarios.MissingSession_IsCreatedCountedOnceAndItsIdsRecognisedAsync(redis, _prefix, countKeyExpected: false);
 
     [Fact]
+    public Task Restore_CancelledInTheSecondSession_LeavesItAsItWas() => RedisReplacementScenarios.RestoreCancelledInTheSecondSession_LeavesItAsItWasAsync(redis, _prefix);
+
+    [Fact]
     public Task Restore_WorkerKilledHalfWay_LeavesEachSessionAsItWasOrAsArchived() =>
         RedisReplacementScenarios.RestoreKilledHalfWay_LeavesEachSessionAsItWasOrAsArchivedAsync(redis, "single node");
 }
