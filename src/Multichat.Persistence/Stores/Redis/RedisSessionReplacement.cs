@@ -96,11 +96,12 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
                 bytes += body.Length;
                 last = imported.Sequence;
             }
-        }
 
-        if (trip.Count > 1)
-        {
-            await SendAsync().ConfigureAwait(false);
+            // Each batch is staged before the next is read: nothing handed over waits in memory for the archive.
+            if (trip.Count > 1)
+            {
+                await SendAsync().ConfigureAwait(false);
+            }
         }
 
         return (count, last);
