@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Multichat.Persistence.Backup;
 
 namespace Multichat.Persistence.Stores.Redis;
 
@@ -12,7 +13,7 @@ namespace Multichat.Persistence.Stores.Redis;
 /// <see cref="RedisErrors"/>. The work is split by what it touches: session records (<see cref="RedisSessionCommands"/>),
 /// messages (<see cref="RedisMessageCommands"/>), reads over all buckets (<see cref="RedisSessionListing"/>).
 /// </summary>
-internal sealed class RedisStore : ISessionStore
+internal sealed class RedisStore : ISessionStore, ISessionReplacer
 {
     public const string StoreName = "redis";
 
@@ -75,6 +76,9 @@ internal sealed class RedisStore : ISessionStore
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         _messages.ImportMessagesAsync(sessionId, messages, cancellationToken);
+
+    public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
+        new RedisSessionReplacement(_context).ReplaceSessionAsync(session, batches, cancellationToken);
 
     public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
     {

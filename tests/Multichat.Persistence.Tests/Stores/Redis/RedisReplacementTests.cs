@@ -1,0 +1,38 @@
+namespace Multichat.Persistence.Tests.Stores.Redis;
+
+/// <summary>The atomic session replacement of a restore on a single node (see <see cref="RedisReplacementScenarios"/>).</summary>
+[Collection(RedisSingleNodeGroup.Name)]
+public sealed class RedisReplacementTests(RedisSingleNodeFixture redis) : IAsyncLifetime
+{
+    private readonly string _prefix = "r" + Guid.NewGuid().ToString("N")[..12] + ":";
+
+    public ValueTask InitializeAsync()
+    {
+        redis.Require();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await redis.DeleteKeysAsync(_prefix);
+
+    [Fact]
+    public Task ReplaceSession_WhileBatchesStream_ReadersSeeTheOldSessionThenTheNewWhole() =>
+        RedisReplacementScenarios.WhileBatchesStream_ReadersSeeTheOldSessionThenTheNewWholeAsync(redis, _prefix);
+
+    [Fact]
+    public Task ReplaceSession_BatchesThrow_LeavesTheOldSessionAndNoStagedKeys() =>
+        RedisReplacementScenarios.BatchesThrow_LeavesTheOldSessionAndNoStagedKeysAsync(redis, _prefix);
+
+    [Fact]
+    public Task ReplaceSession_WhileStaging_StagedKeysHaveATimeToLive() => RedisReplacementScenarios.StagedKeys_HaveATimeToLiveAsync(redis, _prefix);
+
+    [Fact]
+    public Task ReplaceSession_MissingSession_IsCreatedCountedOnceAndItsIdsRecognised() =>
+        RedisReplacementScenarios.MissingSession_IsCreatedCountedOnceAndItsIdsRecognisedAsync(redis, _prefix, countKeyExpected: false);
+
+    [Fact]
+    public Task Restore_CancelledInTheSecondSession_LeavesItAsItWas() => RedisReplacementScenarios.RestoreCancelledInTheSecondSession_LeavesItAsItWasAsync(redis, _prefix);
+
+    [Fact]
+    public Task Restore_WorkerKilledHalfWay_LeavesEachSessionAsItWasOrAsArchived() =>
+        RedisReplacementScenarios.RestoreKilledHalfWay_LeavesEachSessionAsItWasOrAsArchivedAsync(redis, "single node");
+}
