@@ -26,7 +26,7 @@ public sealed class SqliteRestoreKillTests(ITestOutputHelper output) : IDisposab
             var folder = Path.Combine(_folder, $"round-{round}");
 
             // A progress past k whole sessions is only reported once the k-th replacement has committed.
-            var killAfter = (MessagesPerSession * (1 + (round % 4))) + 1;
+            var killAfter = (MessagesPerSession * (1 + (round % 6))) + 1;
             var (asArchive, asBefore) = await RestoreKillCheck.RunAsync(() => Open(folder), ["Sqlite", folder], killAfter, Ct);
 
             SqliteTestFiles.IntegrityCheck(folder).Should().Be("ok");

@@ -14,7 +14,7 @@ namespace Multichat.Persistence.Tests.Stores.Sqlite;
 /// failing source or a conflicting row rolls everything back, and a completed replacement keeps the counters, listing
 /// indexes and id index right.
 /// </summary>
-public sealed class SqliteSessionReplacementTests : IDisposable
+public sealed class SqliteSessionReplacementTests(ITestOutputHelper output) : IDisposable
 {
     private const int ArchivedMessages = 2500;
     private const int BatchSize = 1000;
@@ -127,6 +127,46 @@ public sealed class SqliteSessionReplacementTests : IDisposable
         (await reopened.AddMessageAsync(Message("s", "arch-17"), Ct)).Sequence.Should().Be(17, "a retry of an archived id is recognised as stored");
         (await reopened.AddMessageAsync(Message("s", "later"), Ct)).Sequence.Should().Be(ArchivedLastSequence + 1, "no archived sequence is issued again");
         (await StoredMessages.ReadAllAsync(reopened, "s", Ct)).Should().HaveCount(ArchivedMessages + 1);
+    }
+
+    /// <summary>Opt-in (<c>MULTICHAT_LARGE_SESSION=1</c>, about a minute): the issue's 1,000,000-message session.</summary>
+    [Fact]
+    public async Task ReplaceSession_AMillionMessages_KeepsMemoryFlatAndReadersOnTheOldSessionUntilTheCommit()
+    {
+        Assert.SkipUnless(Environment.GetEnvironmentVariable("MULTICHAT_LARGE_SESSION") == "1", "Set MULTICHAT_LARGE_SESSION=1 to replace a session of 1,000,000 messages.");
+        const int Million = 1_000_000;
+        await using var store = Open();
+        await using var other = Open();
+        await SeedOldAsync(store, "s");
+        var before = await SnapshotAsync(other, "s");
+        GC.Collect();
+        var baseline = GC.GetTotalMemory(forceFullCollection: true);
+        long peak = 0;
+        string? seenMidway = null;
+        async IAsyncEnumerable<IReadOnlyList<ChatMessage>> Stream()
+        {
+            for (var first = 1; first <= Million; first += BatchSize)
+            {
+                yield return [.. Enumerable.Range(first, BatchSize).Select(i => Message("s", $"m-{i}") with { Sequence = i, Timestamp = ArchivedAt })];
+                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
+                if (first == Million / 2)
+                {
+                    seenMidway = await SnapshotAsync(other, "s");
+                }
+            }
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await Replacer(store).ReplaceSessionAsync(Archived("s") with { LastSequence = Million }, Stream(), Ct);
+        watch.Stop();
+
+        seenMidway.Should().Be(before);
+        (await other.GetSessionAsync("s", Ct))!.MessageCount.Should().Be(Million);
+        (await other.GetMessagesAsync("s", 1, Ct))[0].Sequence.Should().Be(Million);
+        (peak - baseline).Should().BeLessThan(64L << 20, "one batch is in memory at a time; SQLite spills what the transaction dirties into the -wal");
+        output.WriteLine(
+            $"1,000,000 messages replaced in {watch.Elapsed.TotalSeconds:F1} s; managed heap peak {(peak - baseline) >> 20} MiB above the start; " +
+            $"working set {Environment.WorkingSet >> 20} MiB; -wal {new FileInfo(Path.Combine(_folder, "sessions.db-wal")).Length >> 20} MiB");
     }
 
     public void Dispose() => SqliteTestFolder.Delete(_folder);
