@@ -149,7 +149,7 @@ public sealed class SqliteSessionReplacementTests(ITestOutputHelper output) : ID
             {
                 yield return [.. Enumerable.Range(first, BatchSize).Select(i => Message("s", $"m-{i}") with { Sequence = i, Timestamp = ArchivedAt })];
                 peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
-                if (first == Million / 2)
+                if (first == (Million / 2) + 1)
                 {
                     seenMidway = await SnapshotAsync(other, "s");
                 }
