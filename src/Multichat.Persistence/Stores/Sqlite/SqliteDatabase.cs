@@ -10,7 +10,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// another process holds the lock, and a small pool of reader connections. The schema is checked and migrated once,
 /// when the writer first opens.
 /// </summary>
-internal sealed class SqliteDatabase : IAsyncDisposable
+internal sealed partial class SqliteDatabase : IAsyncDisposable
 {
     private const int MaxIdleReaders = 4;
     private const int ConstraintError = 19; // SQLITE_CONSTRAINT

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Sqlite;
@@ -16,7 +17,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// <see cref="SqliteSessionCommands"/>, <see cref="SqliteMessageCommands"/>, <see cref="SqliteImport"/> (the writes,
 /// each one transaction) and <see cref="SqliteQueries"/> (the reads).
 /// </remarks>
-internal sealed class SqliteStore : ISessionStore
+internal sealed class SqliteStore : ISessionStore, ISessionReplacer
 {
     /// <summary>The file name inside <see cref="SessionPersistenceOptions.StoragePath"/>.</summary>
     public const string FileName = "sessions.db";
@@ -124,6 +125,14 @@ internal sealed class SqliteStore : ISessionStore
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         _database.WriteAsync(
             SqliteWriteSteps.ImportMessages, (sessionId, messages), static (lease, state) => SqliteImport.Messages(lease, state.sessionId, state.messages), cancellationToken);
+
+    /// <summary>One write transaction for the whole session, committed once its last batch is written (see <see cref="SqliteSessionReplacement"/>).</summary>
+    public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
+        _database.WriteStreamingAsync(
+            "ReplaceSession",
+            (record: SessionRecords.Imported(session), batches),
+            static (lease, state, ct) => SqliteSessionReplacement.ReplaceAsync(lease, state.record, state.batches, ct),
+            cancellationToken);
 
     public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
         _database.ReadAsync("CheckHealth", (Name, _database.Damage), SqliteQueries.Health, cancellationToken);

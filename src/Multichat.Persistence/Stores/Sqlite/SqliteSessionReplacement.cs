@@ -1,0 +1,60 @@
+using Multichat.Persistence.Internal;
+using static Multichat.Persistence.Stores.Sqlite.SqliteSessionRows;
+
+namespace Multichat.Persistence.Stores.Sqlite;
+
+/// <summary>
+/// Replacing one whole session for a restore, inside the one write transaction of
+/// <see cref="SqliteDatabase.WriteStreamingAsync"/>: the old session's rows are deleted as a delete does, the archived
+/// session is inserted as an import does, and its messages are inserted as the archive streams them. Nothing of it is
+/// visible before the commit, and a failure, a cancellation or a kill before the commit leaves the old session as it was.
+/// </summary>
+internal static class SqliteSessionReplacement
+{
+    /// <param name="lease">The writer connection, inside its transaction.</param>
+    /// <param name="record">The session as an import keeps it (see <see cref="SessionRecords.Imported"/>).</param>
+    /// <param name="batches">Its messages, ascending; read once, one batch in memory at a time.</param>
+    /// <param name="cancellationToken">Checked between batches (a running statement is interrupted by the caller).</param>
+    public static async Task ReplaceAsync(
+        SqliteConnectionLease lease, ChatSession record, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    {
+        // The session_count triggers see one delete and one insert; the activity and participant rows and the messages
+        // (ON DELETE CASCADE) of the old session go with it, as in DeleteSessionAsync.
+        DeleteSession(lease, record.SessionId);
+        InsertSession(lease, record);
+
+        var insert = lease.GetRaw(SqliteSql.ImportMessage);
+        insert.Bind(0, record.SessionId); // bindings outlive sqlite3_reset: set once for every row
+        long newest = 0, count = 0;
+        await foreach (var batch in batches.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ImportChecks.EnsureAscending(batch, newest);
+            foreach (var message in batch)
+            {
+                var row = MessageRecords.Imported(message);
+                insert.Bind(1, row.Sequence);
+                insert.Bind(2, row.Id);
+                insert.Bind(3, row.Sender);
+                insert.BindNullable(4, row.Recipient);
+                insert.Bind(5, row.Content);
+                insert.Bind(6, row.Timestamp.UtcTicks);
+                insert.BindNullable(7, SqliteRecords.MetadataText(row.Metadata));
+                insert.Execute();
+            }
+
+            if (batch.Count > 0)
+            {
+                newest = batch[^1].Sequence;
+                count += batch.Count;
+            }
+        }
+
+        if (count > 0)
+        {
+            // What ImportMessagesAsync writes after the same rows: the sequence never below the archived session's, the
+            // count of its messages, and its own time as the activity (imported rows carry no append time).
+            UpdateCounters(lease, record.SessionId, Math.Max(record.LastSequence, newest), count, record.UpdatedAt.UtcTicks);
+        }
+    }
+}
