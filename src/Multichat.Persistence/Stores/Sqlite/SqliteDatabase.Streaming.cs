@@ -19,9 +19,10 @@ internal sealed partial class SqliteDatabase
     /// write through this store: such a write would wait for the gate this call holds.
     /// </remarks>
     public async Task WriteStreamingAsync<TState>(
-        string operation, TState state, Func<SqliteConnectionLease, TState, CancellationToken, Task> work, CancellationToken cancellationToken)
+        SqliteWriteSteps write, TState state, Func<SqliteConnectionLease, TState, CancellationToken, Task> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var operation = write.Operation;
         var deadline = SqliteDeadline.Start(_busyTimeout);
         await EnsureOpenAsync(operation, deadline, cancellationToken).ConfigureAwait(false);
         if (!await _writeGate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
@@ -33,7 +34,13 @@ internal sealed partial class SqliteDatabase
         {
             ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
             var writer = _writer!;
-            await BeginWithinAsync(writer, operation, deadline, cancellationToken).ConfigureAwait(false);
+            if (writer.InTransaction)
+            {
+                // As in WriteAsync: a failed write whose ROLLBACK failed too left its transaction open.
+                writer.RollbackQuietly();
+            }
+
+            await BeginWithinAsync(writer, write, deadline, cancellationToken).ConfigureAwait(false);
             try
             {
                 using (writer.InterruptOn(cancellationToken))
@@ -42,7 +49,18 @@ internal sealed partial class SqliteDatabase
 
                     // A token that fired while the work awaited its source interrupted no statement: never commit then.
                     cancellationToken.ThrowIfCancellationRequested();
-                    writer.CommitIfOpen();
+                    try
+                    {
+                        _faults?.Reach(write.BeforeCommit);
+                        writer.CommitIfOpen();
+                        _faults?.Reach(write.AfterCommit);
+                    }
+                    catch (IOException ex)
+                    {
+                        // Only the commit's own I/O is the store's failure; the source's IOException passes as it is.
+                        writer.RollbackQuietly();
+                        throw Failure(ex, operation, cancellationToken);
+                    }
                 }
             }
             catch (SqliteException ex)
@@ -63,12 +81,13 @@ internal sealed partial class SqliteDatabase
     }
 
     /// <summary><c>BEGIN IMMEDIATE</c>, awaiting a back-off while another process holds the lock, until the deadline.</summary>
-    private async Task BeginWithinAsync(SqliteConnectionLease writer, string operation, SqliteDeadline deadline, CancellationToken cancellationToken)
+    private async Task BeginWithinAsync(SqliteConnectionLease writer, SqliteWriteSteps write, SqliteDeadline deadline, CancellationToken cancellationToken)
     {
+        var operation = write.Operation;
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (TryBegin(writer, operation, cancellationToken))
+            if (TryBegin(writer, write, cancellationToken))
             {
                 return;
             }

@@ -157,6 +157,17 @@ internal static class SqliteFaultPoints
     /// <summary>The chunk is committed; the caller has not been answered.</summary>
     public const string ImportMessagesAfterCommit = "sqlite.import-messages.after-commit";
 
+    // ReplaceSession: a restore's one transaction for a whole session (delete, insert, every archived message).
+
+    /// <summary>The replacement's transaction has not begun; the old session is whole.</summary>
+    public const string ReplaceBeforeBegin = "sqlite.replace.before-begin";
+
+    /// <summary>The old rows are deleted and every archived row inserted, not committed: the old session is still the stored one.</summary>
+    public const string ReplaceBeforeCommit = "sqlite.replace.before-commit";
+
+    /// <summary>The new session is committed; the caller has not been answered.</summary>
+    public const string ReplaceAfterCommit = "sqlite.replace.after-commit";
+
     // Closing: the last connection to close checkpoints the WAL into the database file (the only checkpoint the store
     // causes itself; SQLite's automatic checkpoint runs inside a COMMIT, between a before-commit and its after-commit).
 

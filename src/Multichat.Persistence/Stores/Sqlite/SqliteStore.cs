@@ -129,7 +129,7 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
     /// <summary>One write transaction for the whole session, committed once its last batch is written (see <see cref="SqliteSessionReplacement"/>).</summary>
     public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
         _database.WriteStreamingAsync(
-            "ReplaceSession",
+            SqliteWriteSteps.ReplaceSession,
             (record: SessionRecords.Imported(session), batches),
             static (lease, state, ct) => SqliteSessionReplacement.ReplaceAsync(lease, state.record, state.batches, ct),
             cancellationToken);

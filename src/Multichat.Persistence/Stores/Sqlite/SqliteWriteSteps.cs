@@ -30,4 +30,7 @@ internal sealed record SqliteWriteSteps(string Operation, string BeforeBegin, st
 
     public static readonly SqliteWriteSteps ImportMessages = new(
         "ImportMessages", SqliteFaultPoints.ImportMessagesBeforeBegin, SqliteFaultPoints.ImportMessagesBeforeCommit, SqliteFaultPoints.ImportMessagesAfterCommit);
+
+    public static readonly SqliteWriteSteps ReplaceSession = new(
+        "ReplaceSession", SqliteFaultPoints.ReplaceBeforeBegin, SqliteFaultPoints.ReplaceBeforeCommit, SqliteFaultPoints.ReplaceAfterCommit);
 }
