@@ -45,8 +45,11 @@ public sealed class JsonStoreNamedPointKillTests
             }
         }
 
-        // Every distinct point once, at a seeded occurrence; then, when asked for more rounds, more occurrences.
+        // Every distinct point once, at a seeded occurrence; then, when asked for more rounds, more occurrences. A
+        // checkpoint runs when the lock is let go after an idle moment, so how often a run reaches its points depends on
+        // timing: only their first occurrence is sure to come again in the killed run.
         var random = new Random(seed);
+        occurrences.RemoveAll(o => o.Hit > 1 && o.Point.StartsWith("json.checkpoint.", StringComparison.Ordinal));
         var chosen = occurrences.GroupBy(o => o.Point).Select(g => g.ElementAt(random.Next(g.Count()))).ToList();
         var rest = occurrences.Except(chosen).OrderBy(_ => random.Next()).ToList();
         chosen.AddRange(rest.Take(Math.Max(0, rounds - chosen.Count)));
