@@ -180,6 +180,11 @@ public sealed class RedisClusterFaultCampaignTests : IAsyncLifetime
         }
 
         await Cluster.WaitUntilOkAsync();
+
+        // The cluster says ok before this process's multiplexer has its connections to a restarted node back: a
+        // listing (it reads every bucket, so every node) through the store, retried while unavailable, so the checks
+        // below do not race that reconnect.
+        await RetryAsync("settle", () => Store.ListSessionsAsync(new SessionQuery(), Ct));
         await VerifyWorkedAsync(worked, workers);
         await VerifyBatchedAsync(batched, acknowledged, trimmedBelow, lastBatch);
         await VerifySessionsAsync();
