@@ -70,6 +70,39 @@ public sealed class SharedStoreMaintenanceTests : IDisposable
         ScheduledBackup.List(BackupFolder).Select(Path.GetFileName).Should().Equal("multichat-20261202T010000Z.mcbak");
     }
 
+    [Theory]
+    [MemberData(nameof(FileStores))]
+    public async Task Cleanup_ThreeInstancesCleanupDaysSet_DeletesExpiredSessionsOnceARound(StorageType storageType)
+    {
+        var instances = new List<MaintenanceInstance>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                instances.Add(await MaintenanceInstance.StartAsync(_clock, o =>
+                {
+                    o.StorageType = storageType;
+                    o.StoragePath = _folder;
+                    o.CleanupDays = 1;
+                }));
+            }
+
+            await instances[0].Persistence.CreateSessionAsync("old", ["a"], cancellationToken: Ct);
+            await MaintenanceInstance.AdvanceThroughAsync(_clock, instances, "cleanup", Start.AddHours(25));
+
+            (await instances[1].Persistence.GetSessionAsync("old", Ct)).Should().BeNull("the 01:00 round of the next day found it a day idle");
+            instances.Sum(i => i.Probe.Count("cleanup", "completed")).Should().Be(25, "each hourly round ran once among the three");
+            instances.SelectMany(i => i.Probe.Results).Where(r => r.Outcome == "completed").Select(r => r.Round).Should().OnlyHaveUniqueItems();
+        }
+        finally
+        {
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_folder))
