@@ -155,15 +155,16 @@ internal static class SqliteSchema
     /// </summary>
     private static long Recognize(SqliteConnectionLease lease, string dataSource)
     {
-        var version = Scalar(lease, "PRAGMA user_version");
-        var applicationId = Scalar(lease, "PRAGMA application_id");
+        // One statement, so one read snapshot: read one by one, another process creating the schema could commit
+        // between the reads, and an empty version and id followed by its new tables would look like a foreign file.
+        var (version, applicationId, objects) = Header(lease);
         if (applicationId != 0 && applicationId != ApplicationId)
         {
             throw new StoreCorruptedException(
                 $"'{dataSource}' belongs to another application (application_id {applicationId}); the file was not changed. Point StoragePath or ConnectionString at a file of its own.");
         }
 
-        if (applicationId == 0 && (version != 0 || Scalar(lease, "SELECT count(*) FROM sqlite_master") != 0))
+        if (applicationId == 0 && (version != 0 || objects != 0))
         {
             throw new StoreCorruptedException(
                 $"'{dataSource}' is a SQLite database of another application (it has tables or a user_version but not Multichat's application_id); the file was not changed. Point StoragePath or ConnectionString at a folder or file of its own.");
@@ -189,12 +190,14 @@ internal static class SqliteSchema
         lease.Faults?.Reach(SqliteFaultPoints.SchemaAfterWal);
     }
 
-    private static long Scalar(SqliteConnectionLease lease, string sql)
+    private static (long Version, long ApplicationId, long Objects) Header(SqliteConnectionLease lease)
     {
         using var command = lease.Connection.CreateCommand();
-        command.CommandText = sql;
+        command.CommandText = "SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id), (SELECT count(*) FROM sqlite_master)";
         command.CommandTimeout = 1; // as SqliteConnectionLease.Get: the store's deadline, not Microsoft.Data.Sqlite's, bounds waits
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
     private static void Execute(SqliteConnectionLease lease, string sql)
