@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
@@ -25,7 +27,9 @@ internal sealed class JsonSessionLease(string folder, int slot)
 
     public long AcquiredAt { get; set; }
 
-    public long LastUsed { get; set; }
+    // Starts at creation, so a state just added counts as the most recently used and is not the first one evicted
+    // (see JsonStore.EvictIdle) before its caller got to use it.
+    public long LastUsed { get; set; } = Stopwatch.GetTimestamp();
 
     public long LastStamp { get; set; }
 

@@ -24,6 +24,12 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     public JsonIdIndex Ids { get; } = new(Path.Combine(folder, "ids.idx"));
 
+    /// <summary>
+    /// Set under the gate when the store dropped this state from its cache (see JsonStore.EvictIdle). A caller that
+    /// fetched it before and then took the gate must look the session up again, never use it.
+    /// </summary>
+    public bool Evicted { get; private set; }
+
     /// <summary>The session record, or null when the session does not exist.</summary>
     public JsonSessionDocument? Document { get; private set; }
 
@@ -113,6 +119,18 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         }
 
         context.WriteDocument(SessionPath, document);
+    }
+
+    /// <summary>
+    /// Marks the state evicted and closes its messages file and id file mapping, as the store's dispose does. The caller
+    /// holds the gate, the lock is not held (no lease to end), and the state is already out of the store's cache.
+    /// </summary>
+    public void Evict(JsonStoreContext context)
+    {
+        Evicted = true;
+        Log.Close();
+        Ids.Close(context);
+        Forget();
     }
 
     /// <summary>Gives up cached file state; the next <see cref="Validate"/> reads it again.</summary>

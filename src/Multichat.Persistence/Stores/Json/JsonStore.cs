@@ -14,7 +14,7 @@ namespace Multichat.Persistence.Stores.Json;
 /// <see cref="JsonLeases"/>), so a run of appends pays one write each and nothing for coordination; a waiting process
 /// makes the holder hand it over within milliseconds. See docs/storage/json.md.
 /// </summary>
-internal sealed class JsonStore : ISessionStore, ISessionReplacer
+internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
 {
     private readonly JsonStoreContext _context;
     private readonly ConcurrentDictionary<string, JsonSessionState> _states = new(StringComparer.Ordinal);
@@ -327,31 +327,49 @@ internal sealed class JsonStore : ISessionStore, ISessionReplacer
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-        // Keyed by the id itself, so the hot path never hashes it into a folder name again.
-        if (!_states.TryGetValue(sessionId, out var state))
-        {
-            var key = JsonSessionKey.For(sessionId);
-            var folder = Path.Combine(_context.SessionsFolder, key);
-
-            // Reads of a session that never existed create nothing, not even its folder.
-            if (!create && !Directory.Exists(folder))
-            {
-                return missing!(sessionId);
-            }
-
-            state = _states.GetOrAdd(sessionId, _ => new JsonSessionState(key, folder, JsonSessionKey.SlotOf(key, JsonActivityBoard.Slots)));
-        }
-
         // One budget for the whole wait, the queue in this instance and the lock held by another process alike.
         var started = Stopwatch.GetTimestamp();
-        var lease = state.Lease;
-        if (!await lease.Gate.WaitAsync(_context.LockTimeout, cancellationToken).ConfigureAwait(false))
+        JsonSessionState? state;
+        while (true)
         {
-            JsonStoreLog.GateTimedOut(_context.Logger, _context.LockTimeout.TotalSeconds);
-            throw new StoreUnavailableException(
-                $"A session of the Json store at '{_context.Root}' stayed busy in this instance for {_context.LockTimeout.TotalSeconds:0} s (JsonLockTimeout); an operation on it may be stuck. Retry later.");
+            // Keyed by the id itself, so the hot path never hashes it into a folder name again.
+            if (!_states.TryGetValue(sessionId, out state))
+            {
+                var key = JsonSessionKey.For(sessionId);
+                var folder = Path.Combine(_context.SessionsFolder, key);
+
+                // Reads of a session that never existed create nothing, not even its folder.
+                if (!create && !Directory.Exists(folder))
+                {
+                    return missing!(sessionId);
+                }
+
+                var added = new JsonSessionState(key, folder, JsonSessionKey.SlotOf(key, JsonActivityBoard.Slots));
+                state = _states.GetOrAdd(sessionId, added);
+                if (ReferenceEquals(state, added) && Interlocked.Increment(ref _stateCount) > MaxStates)
+                {
+                    EvictIdle(added);
+                }
+            }
+
+            if (!await state.Lease.Gate.WaitAsync(_context.LockTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                JsonStoreLog.GateTimedOut(_context.Logger, _context.LockTimeout.TotalSeconds);
+                throw new StoreUnavailableException(
+                    $"A session of the Json store at '{_context.Root}' stayed busy in this instance for {_context.LockTimeout.TotalSeconds:0} s (JsonLockTimeout); an operation on it may be stuck. Retry later.");
+            }
+
+            if (!state.Evicted)
+            {
+                break;
+            }
+
+            // Evicted between our lookup and the gate: its files are closed and it is out of the cache, so the session
+            // is looked up again (a new state, which takes the lock and reads the folder like any first use).
+            state.Lease.Gate.Release();
         }
 
+        var lease = state.Lease;
         try
         {
             if (create)
