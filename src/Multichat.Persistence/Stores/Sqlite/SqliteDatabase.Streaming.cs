@@ -21,84 +21,42 @@ internal sealed partial class SqliteDatabase
     public async Task WriteStreamingAsync<TState>(
         SqliteWriteSteps write, TState state, Func<SqliteConnectionLease, TState, CancellationToken, Task> work, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var operation = write.Operation;
-        var deadline = SqliteDeadline.Start(_busyTimeout);
-        await EnsureOpenAsync(operation, deadline, cancellationToken).ConfigureAwait(false);
-        if (!await _writeGate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
-        {
-            throw LockTimeout(operation, cancellationToken);
-        }
-
+        var writer = await EnterWriterAsync(write, cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
-            var writer = _writer!;
-            if (writer.InTransaction)
+            using (writer.InterruptOn(cancellationToken))
             {
-                // As in WriteAsync: a failed write whose ROLLBACK failed too left its transaction open.
-                writer.RollbackQuietly();
-            }
+                await work(writer, state, cancellationToken).ConfigureAwait(false);
 
-            await BeginWithinAsync(writer, write, deadline, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                using (writer.InterruptOn(cancellationToken))
+                // A token that fired while the work awaited its source interrupted no statement: never commit then.
+                cancellationToken.ThrowIfCancellationRequested();
+                try
                 {
-                    await work(writer, state, cancellationToken).ConfigureAwait(false);
-
-                    // A token that fired while the work awaited its source interrupted no statement: never commit then.
-                    cancellationToken.ThrowIfCancellationRequested();
-                    try
-                    {
-                        _faults?.Reach(write.BeforeCommit);
-                        writer.CommitIfOpen();
-                        _faults?.Reach(write.AfterCommit);
-                    }
-                    catch (IOException ex)
-                    {
-                        // Only the commit's own I/O is the store's failure; the source's IOException passes as it is.
-                        writer.RollbackQuietly();
-                        throw Failure(ex, operation, cancellationToken);
-                    }
+                    _faults?.Reach(write.BeforeCommit);
+                    writer.CommitIfOpen();
+                    _faults?.Reach(write.AfterCommit);
+                }
+                catch (IOException ex)
+                {
+                    // Only the commit's own I/O is the store's failure; the source's IOException passes as it is.
+                    writer.RollbackQuietly();
+                    throw Failure(ex, write.Operation, cancellationToken);
                 }
             }
-            catch (SqliteException ex)
-            {
-                writer.RollbackQuietly();
-                throw Failure(ex, operation, cancellationToken);
-            }
-            catch
-            {
-                writer.RollbackQuietly();
-                throw;
-            }
+        }
+        catch (SqliteException ex)
+        {
+            writer.RollbackQuietly();
+            throw Failure(ex, write.Operation, cancellationToken);
+        }
+        catch
+        {
+            writer.RollbackQuietly();
+            throw;
         }
         finally
         {
             _writeGate.Release();
-        }
-    }
-
-    /// <summary><c>BEGIN IMMEDIATE</c>, awaiting a back-off while another process holds the lock, until the deadline.</summary>
-    private async Task BeginWithinAsync(SqliteConnectionLease writer, SqliteWriteSteps write, SqliteDeadline deadline, CancellationToken cancellationToken)
-    {
-        var operation = write.Operation;
-        for (var attempt = 1; ; attempt++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (TryBegin(writer, write, cancellationToken))
-            {
-                return;
-            }
-
-            if (deadline.IsExpired)
-            {
-                throw LockTimeout(operation, cancellationToken);
-            }
-
-            SqliteLog.BusyRetry(_logger, operation, attempt);
-            await Task.Delay(deadline.Cap(BusyBackoff(attempt)), cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -58,16 +58,55 @@ internal sealed partial class SqliteDatabase : IAsyncDisposable
     public async Task<T> WriteAsync<TState, T>(
         SqliteWriteSteps write, TState state, Func<SqliteConnectionLease, TState, T> work, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var operation = write.Operation;
+        var writer = await EnterWriterAsync(write, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using (writer.InterruptOn(cancellationToken))
+            {
+                var result = work(writer, state);
 
-        // One deadline from the moment of the call: a caller queued behind others of this store (each waiting for
-        // another process's lock) waits the busy timeout once, not once per caller ahead of it.
+                // The work may have rolled back itself (an append that must take its slower path).
+                if (writer.InTransaction)
+                {
+                    _faults?.Reach(write.BeforeCommit);
+                    writer.CommitIfOpen();
+                    _faults?.Reach(write.AfterCommit);
+                }
+
+                return result;
+            }
+        }
+        catch (Exception ex)
+        {
+            writer.RollbackQuietly();
+            var mapped = Failure(ex, write.Operation, cancellationToken);
+            if (ReferenceEquals(mapped, ex))
+            {
+                throw;
+            }
+
+            throw mapped;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Everything a write does before its work: opens the store if needed, takes this store's write gate (the caller
+    /// releases it) and begins <c>BEGIN IMMEDIATE</c>, all within one deadline from the moment of the call — a caller
+    /// queued behind others of this store (each waiting for another process's lock) waits the busy timeout once, not
+    /// once per caller ahead of it.
+    /// </summary>
+    private async Task<SqliteConnectionLease> EnterWriterAsync(SqliteWriteSteps write, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
         var deadline = SqliteDeadline.Start(_busyTimeout);
-        await EnsureOpenAsync(operation, deadline, cancellationToken).ConfigureAwait(false);
+        await EnsureOpenAsync(write.Operation, deadline, cancellationToken).ConfigureAwait(false);
         if (!await _writeGate.WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false))
         {
-            throw LockTimeout(operation, cancellationToken);
+            throw LockTimeout(write.Operation, cancellationToken);
         }
 
         try
@@ -81,55 +120,35 @@ internal sealed partial class SqliteDatabase : IAsyncDisposable
                 writer.RollbackQuietly();
             }
 
-            for (var attempt = 1; ; attempt++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!TryBegin(writer, write, cancellationToken))
-                {
-                    // Another process holds the write lock: wait without holding a thread, then try again.
-                    if (deadline.IsExpired)
-                    {
-                        throw LockTimeout(operation, cancellationToken);
-                    }
-
-                    SqliteLog.BusyRetry(_logger, operation, attempt);
-                    await Task.Delay(deadline.Cap(BusyBackoff(attempt)), cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                try
-                {
-                    using (writer.InterruptOn(cancellationToken))
-                    {
-                        var result = work(writer, state);
-
-                        // The work may have rolled back itself (an append that must take its slower path).
-                        if (writer.InTransaction)
-                        {
-                            _faults?.Reach(write.BeforeCommit);
-                            writer.CommitIfOpen();
-                            _faults?.Reach(write.AfterCommit);
-                        }
-
-                        return result;
-                    }
-                }
-                catch (Exception ex)
-                {
-                    writer.RollbackQuietly();
-                    var mapped = Failure(ex, operation, cancellationToken);
-                    if (ReferenceEquals(mapped, ex))
-                    {
-                        throw;
-                    }
-
-                    throw mapped;
-                }
-            }
+            await BeginWithinAsync(writer, write, deadline, cancellationToken).ConfigureAwait(false);
+            return writer;
         }
-        finally
+        catch
         {
             _writeGate.Release();
+            throw;
+        }
+    }
+
+    /// <summary><c>BEGIN IMMEDIATE</c>, awaiting a back-off while another process holds the lock, until the deadline.</summary>
+    private async Task BeginWithinAsync(SqliteConnectionLease writer, SqliteWriteSteps write, SqliteDeadline deadline, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (TryBegin(writer, write, cancellationToken))
+            {
+                return;
+            }
+
+            // Another process holds the write lock: wait without holding a thread, then try again.
+            if (deadline.IsExpired)
+            {
+                throw LockTimeout(write.Operation, cancellationToken);
+            }
+
+            SqliteLog.BusyRetry(_logger, write.Operation, attempt);
+            await Task.Delay(deadline.Cap(BusyBackoff(attempt)), cancellationToken).ConfigureAwait(false);
         }
     }
 
