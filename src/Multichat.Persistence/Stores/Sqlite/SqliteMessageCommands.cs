@@ -131,17 +131,27 @@ internal static class SqliteMessageCommands
         return insert;
     }
 
+    /// <summary>
+    /// Binds a stored message's columns (1–7: sequence, id, sender, recipient, content, timestamp, metadata) to an insert
+    /// of <see cref="SqliteSql.InsertMessage"/> or <see cref="SqliteSql.ImportMessage"/>, whose parameter 0 (the session)
+    /// the caller binds once.
+    /// </summary>
+    public static void BindRow(SqliteRawCommand insert, ChatMessage row)
+    {
+        insert.Bind(1, row.Sequence);
+        insert.Bind(2, row.Id);
+        insert.Bind(3, row.Sender);
+        insert.BindNullable(4, row.Recipient);
+        insert.Bind(5, row.Content);
+        insert.Bind(6, row.Timestamp.UtcTicks);
+        insert.BindNullable(7, SqliteRecords.MetadataText(row.Metadata));
+    }
+
     /// <summary>Inserts <paramref name="message"/> at <paramref name="sequence"/>; false when its id is stored already.</summary>
     private static bool TryInsert(SqliteRawCommand insert, long sequence, ChatMessage message, DateTimeOffset now, out ChatMessage stored)
     {
         var record = MessageRecords.Stored(message, sequence, now);
-        insert.Bind(1, sequence);
-        insert.Bind(2, record.Id);
-        insert.Bind(3, record.Sender);
-        insert.BindNullable(4, record.Recipient);
-        insert.Bind(5, record.Content);
-        insert.Bind(6, record.Timestamp.UtcTicks);
-        insert.BindNullable(7, SqliteRecords.MetadataText(record.Metadata));
+        BindRow(insert, record);
         insert.Execute();
         if (insert.Changes != 1)
         {

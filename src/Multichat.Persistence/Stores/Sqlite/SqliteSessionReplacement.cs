@@ -32,14 +32,7 @@ internal static class SqliteSessionReplacement
             ImportChecks.EnsureAscending(batch, newest);
             foreach (var message in batch)
             {
-                var row = MessageRecords.Imported(message);
-                insert.Bind(1, row.Sequence);
-                insert.Bind(2, row.Id);
-                insert.Bind(3, row.Sender);
-                insert.BindNullable(4, row.Recipient);
-                insert.Bind(5, row.Content);
-                insert.Bind(6, row.Timestamp.UtcTicks);
-                insert.BindNullable(7, SqliteRecords.MetadataText(row.Metadata));
+                SqliteMessageCommands.BindRow(insert, MessageRecords.Imported(message));
                 insert.Execute();
             }
 
