@@ -51,10 +51,13 @@ public static class RestoreKillCheck
                 changed = await SnapshotAsync(store, cancellationToken);
             }
 
-            using (var worker = TestWorkerProcess.Start(["restore", .. workerStorage[..2], archive, .. workerStorage[2..]]))
+            // The worker holds its restore at the first progress report past killAfterMessages (inside a session's
+            // replacement) until it is killed, so the kill lands half-way however fast the restore runs.
+            var hold = killAfterMessages.ToString(CultureInfo.InvariantCulture);
+            using (var worker = TestWorkerProcess.Start(["restore", .. workerStorage[..2], archive, .. workerStorage[2..], "--hold-after", hold]))
             {
                 await worker.Ready.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
-                await worker.WaitUntilAsync(w => Restored(w) >= killAfterMessages || w.Events.Contains("restored"), TimeSpan.FromSeconds(120));
+                await worker.WaitUntilAsync(w => w.Events.Contains("holding") || w.Events.Contains("restored"), TimeSpan.FromSeconds(120));
                 worker.KillHard();
                 worker.Events.Should().NotContain("restored", "the kill must fall half-way through the restore; lower killAfterMessages");
             }
@@ -89,11 +92,6 @@ public static class RestoreKillCheck
             File.Delete(archive);
         }
     }
-
-    private static long Restored(TestWorkerProcess worker) =>
-        worker.Events.LastOrDefault(e => e.StartsWith("progress ", StringComparison.Ordinal)) is { } line
-            ? long.Parse(line.Split(' ')[2], CultureInfo.InvariantCulture)
-            : 0;
 
     private static ChatMessage Message(string sessionId, string id) => new() { Id = id, SessionId = sessionId, Sender = "a", Content = $"content of {id}" };
 
