@@ -106,7 +106,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     public Task<ChatSession> CreateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _pipeline.CreateSessionAsync(session, maxSessions: 0, cancellationToken);
+        return _pipeline.CreateSessionAsync(session, SessionLimit.None, cancellationToken);
     }
 
     /// <summary>Reads a session, or <see langword="null"/> when there is none with that id.</summary>
@@ -153,7 +153,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(message);
-        var stored = await _pipeline.AppendMessagesAsync(message.SessionId, [message], maxMessages: 0, cancellationToken).ConfigureAwait(false);
+        var stored = await _pipeline.AppendMessagesAsync(message.SessionId, [message], MessageLimit.None, cancellationToken).ConfigureAwait(false);
         return stored[0];
     }
 
@@ -168,7 +168,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(messages);
-        return _pipeline.AppendMessagesAsync(sessionId, messages as IReadOnlyList<ChatMessage> ?? [.. messages], maxMessages: 0, cancellationToken);
+        return _pipeline.AppendMessagesAsync(sessionId, messages as IReadOnlyList<ChatMessage> ?? [.. messages], MessageLimit.None, cancellationToken);
     }
 
     /// <summary>Reads the latest <paramref name="limit"/> messages of a session, oldest first.</summary>

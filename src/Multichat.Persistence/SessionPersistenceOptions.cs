@@ -39,13 +39,26 @@ public sealed class SessionPersistenceOptions
     /// longer. Default none (keep forever). 1 to 36,500.</summary>
     public int? CleanupDays { get; set; }
 
-    /// <summary>The most sessions the store keeps: creating one more fails with <see cref="QuotaExceededException"/>,
-    /// and cleanup deletes the least recently active beyond it. Default none. At least 1.</summary>
+    /// <summary>The most sessions the store keeps: creating one more does what <see cref="SessionLimitPolicy"/> says
+    /// (by default it fails with <see cref="QuotaExceededException"/>), and cleanup deletes the least recently active
+    /// beyond it. Default none. At least 1.</summary>
     public int? MaxSessions { get; set; }
 
-    /// <summary>The most messages a session keeps: each append removes the oldest beyond it, in the same atomic
-    /// operation, without renumbering. Default none. At least 1.</summary>
+    /// <summary>What creating a session beyond <see cref="MaxSessions"/> does: <see cref="Persistence.SessionLimitPolicy.Reject"/>
+    /// (the default: <see cref="QuotaExceededException"/>, nothing stored) or
+    /// <see cref="Persistence.SessionLimitPolicy.EvictLeastRecentlyActive"/> (the least recently active session is deleted in
+    /// the same operation where the store can; log event 607 names it).</summary>
+    public SessionLimitPolicy SessionLimitPolicy { get; set; } = SessionLimitPolicy.Reject;
+
+    /// <summary>The most messages a session keeps; an append beyond it does what <see cref="MessageLimitPolicy"/> says
+    /// (by default it removes the oldest beyond it, in the same atomic operation, without renumbering), and cleanup trims
+    /// longer sessions to it. Default none. At least 1.</summary>
     public int? MaxMessagesPerSession { get; set; }
+
+    /// <summary>What an append beyond <see cref="MaxMessagesPerSession"/> does: <see cref="Persistence.MessageLimitPolicy.TrimOldest"/>
+    /// (the default: the oldest messages go) or <see cref="Persistence.MessageLimitPolicy.Reject"/>
+    /// (<see cref="QuotaExceededException"/>, nothing stored, no stored message ever removed to make room).</summary>
+    public MessageLimitPolicy MessageLimitPolicy { get; set; } = MessageLimitPolicy.TrimOldest;
 
     /// <summary>How often the scheduled maintenance (registered by <c>AddSessionPersistence</c>) runs
     /// <see cref="SessionPersistence.CleanupAsync(CancellationToken)"/> when <see cref="CleanupDays"/>, <see cref="MaxSessions"/> or

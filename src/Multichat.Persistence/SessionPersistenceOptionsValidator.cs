@@ -44,6 +44,16 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         Range(failures, nameof(options.CleanupDays), options.CleanupDays, optional: true, 1, 36_500, "days");
         Range(failures, nameof(options.MaxSessions), options.MaxSessions, optional: true, 1, int.MaxValue, "sessions");
         Range(failures, nameof(options.MaxMessagesPerSession), options.MaxMessagesPerSession, optional: true, 1, int.MaxValue, "messages");
+        if (!Enum.IsDefined(options.SessionLimitPolicy))
+        {
+            failures.Add($"SessionLimitPolicy '{options.SessionLimitPolicy}' is unknown; use Reject or EvictLeastRecentlyActive.");
+        }
+
+        if (!Enum.IsDefined(options.MessageLimitPolicy))
+        {
+            failures.Add($"MessageLimitPolicy '{options.MessageLimitPolicy}' is unknown; use TrimOldest or Reject.");
+        }
+
         Range(failures, nameof(options.MaxContentLength), options.MaxContentLength, optional: false, 1, 64 * 1024 * 1024, "characters");
         Range(failures, nameof(options.MaxMetadataEntries), options.MaxMetadataEntries, optional: false, 0, 10_000, "entries");
         Range(failures, nameof(options.MaxMetadataValueLength), options.MaxMetadataValueLength, optional: false, 1, 16 * 1024 * 1024, "characters");

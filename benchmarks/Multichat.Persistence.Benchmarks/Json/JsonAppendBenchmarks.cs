@@ -98,5 +98,5 @@ public class JsonAppendBenchmarks
 
     [Benchmark]
     public Task<IReadOnlyList<ChatMessage>> StoreAppend() =>
-        _store.AppendMessagesAsync("s", [JsonBenchmarkStore.Message("s", $"b-{_next++}")], 0);
+        _store.AppendMessagesAsync("s", [JsonBenchmarkStore.Message("s", $"b-{_next++}")], MessageLimit.None);
 }

@@ -24,7 +24,7 @@ internal static class JsonBenchmarkStore
 
     public static async Task FillAsync(JsonStore store, string sessionId, int count)
     {
-        await store.CreateSessionAsync(new ChatSession { SessionId = sessionId, Participants = ["Agent-1", "Agent-2"] }, 0);
+        await store.CreateSessionAsync(new ChatSession { SessionId = sessionId, Participants = ["Agent-1", "Agent-2"] }, SessionLimit.None);
         var batch = new ChatMessage[Math.Min(count, 1000)];
         for (var done = 0; done < count; done += batch.Length)
         {
@@ -33,7 +33,7 @@ internal static class JsonBenchmarkStore
                 batch[i] = Message(sessionId, $"h-{done + i}");
             }
 
-            await store.AppendMessagesAsync(sessionId, batch, 0);
+            await store.AppendMessagesAsync(sessionId, batch, MessageLimit.None);
         }
     }
 

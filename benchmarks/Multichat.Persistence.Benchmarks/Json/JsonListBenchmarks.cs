@@ -27,11 +27,11 @@ public class JsonListBenchmarks
         for (var i = 0; i < Sessions; i++)
         {
             var session = new ChatSession { SessionId = $"session-{i}", Participants = [$"agent-{i % 100}", "common"], Title = $"Session {i}" };
-            await _store.CreateSessionAsync(session, 0);
-            await _memory.CreateSessionAsync(session, 0);
+            await _store.CreateSessionAsync(session, SessionLimit.None);
+            await _memory.CreateSessionAsync(session, SessionLimit.None);
             if (i % 10 == 0)
             {
-                await _store.AppendMessagesAsync(session.SessionId, [JsonBenchmarkStore.Message(session.SessionId, "m-1") with { Sender = $"agent-{i % 100}" }], 0);
+                await _store.AppendMessagesAsync(session.SessionId, [JsonBenchmarkStore.Message(session.SessionId, "m-1") with { Sender = $"agent-{i % 100}" }], MessageLimit.None);
             }
         }
 

@@ -82,7 +82,7 @@ public class RedisThroughputBenchmarks
 
     [BenchmarkCategory("append")]
     [Benchmark(OperationsPerInvoke = Operations, Description = "ISessionStore.AppendMessagesAsync, no facade (8 callers)")]
-    public Task StoreAppend() => RunCallersAsync(() => _persistence.Store.AppendMessagesAsync("append", [NewMessage("append", Interlocked.Increment(ref _next))], 0));
+    public Task StoreAppend() => RunCallersAsync(() => _persistence.Store.AppendMessagesAsync("append", [NewMessage("append", Interlocked.Increment(ref _next))], MessageLimit.None));
 
     [BenchmarkCategory("latest50")]
     [Benchmark(Baseline = true, OperationsPerInvoke = Operations, Description = "raw: XREVRANGE 50 (8 callers)")]

@@ -33,8 +33,8 @@ public class SqliteAppendBenchmarks
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, SqliteStore.FileName);
         _store = new SqliteStore(new SqliteStoreOptions($"Data Source={path}", Durability.Normal, TimeSpan.FromSeconds(30), TimeProvider.System), NullLogger.Instance);
-        _store.CreateSessionAsync(new ChatSession { SessionId = "store", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
-        _store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
+        _store.CreateSessionAsync(new ChatSession { SessionId = "store", Participants = ["Agent-1", "Agent-2"] }, SessionLimit.None).GetAwaiter().GetResult();
+        _store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }, SessionLimit.None).GetAwaiter().GetResult();
         _raw = new SqliteRaw(path);
         _rawSequence = _raw.NextSequence("raw");
     }
@@ -52,7 +52,7 @@ public class SqliteAppendBenchmarks
 
     [BenchmarkCategory("Single"), Benchmark]
     public Task<IReadOnlyList<ChatMessage>> Store_AppendOne() =>
-        _store.AppendMessagesAsync("store", [new ChatMessage { Id = "m" + _counter++, SessionId = "store", Sender = "Agent-1", Content = Content }], 0);
+        _store.AppendMessagesAsync("store", [new ChatMessage { Id = "m" + _counter++, SessionId = "store", Sender = "Agent-1", Content = Content }], MessageLimit.None);
 
     [BenchmarkCategory("Batch100"), Benchmark(Baseline = true)]
     public void Raw_InsertBatch100()
@@ -75,6 +75,6 @@ public class SqliteAppendBenchmarks
             batch[i] = new ChatMessage { Id = "m" + _counter++, SessionId = "store", Sender = "Agent-1", Content = Content };
         }
 
-        return _store.AppendMessagesAsync("store", batch, 0);
+        return _store.AppendMessagesAsync("store", batch, MessageLimit.None);
     }
 }

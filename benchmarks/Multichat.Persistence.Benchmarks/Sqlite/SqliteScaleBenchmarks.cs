@@ -64,7 +64,7 @@ public class SqliteScaleBenchmarks
 
     [BenchmarkCategory("AppendOne"), Benchmark]
     public Task<IReadOnlyList<ChatMessage>> Store_AppendOne() =>
-        _store.AppendMessagesAsync("big", [new ChatMessage { Id = "m" + _counter++, SessionId = "big", Sender = "Agent-1", Content = Content }], 0);
+        _store.AppendMessagesAsync("big", [new ChatMessage { Id = "m" + _counter++, SessionId = "big", Sender = "Agent-1", Content = Content }], MessageLimit.None);
 
     /// <summary>Creates the schema through the store, then fills session "big" with raw inserts in one transaction.</summary>
     private static void Build(string path, int messages)
@@ -73,8 +73,8 @@ public class SqliteScaleBenchmarks
         var building = path + ".building";
         File.Delete(building);
         var store = new SqliteStore(new SqliteStoreOptions($"Data Source={building}", Durability.Normal, TimeSpan.FromSeconds(30), TimeProvider.System), NullLogger.Instance);
-        store.CreateSessionAsync(new ChatSession { SessionId = "big", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
-        store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }, 0).GetAwaiter().GetResult();
+        store.CreateSessionAsync(new ChatSession { SessionId = "big", Participants = ["Agent-1", "Agent-2"] }, SessionLimit.None).GetAwaiter().GetResult();
+        store.CreateSessionAsync(new ChatSession { SessionId = "raw", Participants = ["Agent-1", "Agent-2"] }, SessionLimit.None).GetAwaiter().GetResult();
         store.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
         using (var raw = new SqliteRaw(building))

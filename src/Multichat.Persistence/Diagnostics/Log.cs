@@ -2,7 +2,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Multichat.Persistence.Diagnostics;
 
-/// <summary>Log events with stable ids. Never logs content, titles or ids: they may be personal data.</summary>
+/// <summary>Log events with stable ids. Never logs content, titles, metadata or ids: they may be personal data. The one
+/// exception is eviction (event 607, <see cref="Maintenance.SessionEvictionLog"/>): an operator must be able to tell
+/// which session a create under <see cref="SessionLimitPolicy.EvictLeastRecentlyActive"/> deleted.</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Opened the {Store} session store.")]

@@ -27,6 +27,9 @@ internal static class PersistenceTelemetry
     public static readonly Counter<long> ContentBytes = Meter.CreateCounter<long>(
         "multichat.persistence.content.size", "By", "UTF-16 bytes of message content acknowledged by appends.");
 
+    public static readonly Counter<long> SessionsEvicted = Meter.CreateCounter<long>(
+        "multichat.persistence.sessions.evicted", "{session}", "Sessions deleted by a create under SessionLimitPolicy.EvictLeastRecentlyActive, tagged by store.");
+
     public static readonly Counter<long> MaintenanceRounds = Meter.CreateCounter<long>(
         "multichat.persistence.maintenance.rounds", "{round}", "Scheduled maintenance rounds, tagged by task (cleanup, backup) and outcome.");
 }

@@ -22,5 +22,10 @@ public sealed class QuotaExceededException : SessionPersistenceException
 
     /// <summary>The exception for a create refused because the store holds <paramref name="maxSessions"/> sessions.</summary>
     internal static QuotaExceededException ForSessions(int maxSessions) => new(
-        $"The store holds {maxSessions} sessions, the MaxSessions limit. Delete sessions, run CleanupAsync, or raise MaxSessions.");
+        $"The store holds {maxSessions} sessions, the MaxSessions limit. Delete sessions, run CleanupAsync, raise MaxSessions, or set SessionLimitPolicy to EvictLeastRecentlyActive.");
+
+    /// <summary>The exception for an append refused because it would take a session past <paramref name="maxMessages"/> messages.</summary>
+    internal static QuotaExceededException ForMessages(string sessionId, long storedMessages, int newMessages, int maxMessages) => new(
+        $"Session '{sessionId}' holds {storedMessages} messages; {newMessages} more would pass the MaxMessagesPerSession limit of {maxMessages} " +
+        "(MessageLimitPolicy Reject). Nothing was stored. Trim or delete messages, raise MaxMessagesPerSession, or use MessageLimitPolicy TrimOldest.");
 }

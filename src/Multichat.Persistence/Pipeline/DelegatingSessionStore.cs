@@ -14,8 +14,8 @@ internal abstract class DelegatingSessionStore(ISessionStore inner) : ISessionSt
 
     public virtual string Name => Inner.Name;
 
-    public virtual Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default) =>
-        Inner.CreateSessionAsync(session, maxSessions, cancellationToken);
+    public virtual Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default) =>
+        Inner.CreateSessionAsync(session, limit, cancellationToken);
 
     public virtual Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         Inner.GetSessionAsync(sessionId, cancellationToken);
@@ -33,8 +33,8 @@ internal abstract class DelegatingSessionStore(ISessionStore inner) : ISessionSt
         Inner.ListSessionIdsAsync(cancellationToken);
 
     public virtual Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default) =>
-        Inner.AppendMessagesAsync(sessionId, messages, maxMessages, cancellationToken);
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default) =>
+        Inner.AppendMessagesAsync(sessionId, messages, limit, cancellationToken);
 
     public virtual Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default) =>
         Inner.GetMessagesAsync(sessionId, query, cancellationToken);

@@ -15,7 +15,7 @@ internal static class StoreFactory
 {
     public static ISessionStore Create(SessionPersistenceOptions options, ILoggerFactory loggerFactory) => options.StorageType switch
     {
-        StorageType.Memory => new MemoryStore(options.TimeProvider),
+        StorageType.Memory => new MemoryStore(options.TimeProvider, loggerFactory.CreateLogger<MemoryStore>()),
         StorageType.Json => new JsonStore(JsonOptions(options), loggerFactory),
         StorageType.Sqlite => new SqliteStore(SqliteOptions(options), loggerFactory.CreateLogger<SqliteStore>()),
         StorageType.Redis => new RedisStore(RedisOptions(options), loggerFactory.CreateLogger<RedisStore>()),

@@ -14,8 +14,8 @@ internal sealed class TelemetrySessionStore(ISessionStore inner, TimeProvider cl
 {
     private readonly string _store = inner.Name;
 
-    public override Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default) =>
-        ObserveAsync("create_session", (session, maxSessions), static (s, a, ct) => s.CreateSessionAsync(a.session, a.maxSessions, ct), cancellationToken);
+    public override Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default) =>
+        ObserveAsync("create_session", (session, limit), static (s, a, ct) => s.CreateSessionAsync(a.session, a.limit, ct), cancellationToken);
 
     public override Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         ObserveAsync("get_session", sessionId, static (s, id, ct) => s.GetSessionAsync(id, ct), cancellationToken);
@@ -31,12 +31,12 @@ internal sealed class TelemetrySessionStore(ISessionStore inner, TimeProvider cl
 
     // The hot path, written out rather than through ObserveAsync: one state machine, as before the pipeline.
     public override async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
     {
         var scope = new OperationScope(_store, messages.Count == 1 ? "add_message" : "add_messages");
         try
         {
-            var stored = await Inner.AppendMessagesAsync(sessionId, messages, maxMessages, cancellationToken).ConfigureAwait(false);
+            var stored = await Inner.AppendMessagesAsync(sessionId, messages, limit, cancellationToken).ConfigureAwait(false);
             if (PersistenceTelemetry.MessagesWritten.Enabled || PersistenceTelemetry.ContentBytes.Enabled)
             {
                 RecordWritten(messages);

@@ -12,14 +12,13 @@ namespace Multichat.Persistence.Pipeline;
 internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersistenceOptions options) : DelegatingSessionStore(inner)
 {
     private readonly InputValidator _validate = new(options);
-    private readonly int _maxSessions = options.MaxSessions ?? 0;
-    private readonly int _maxMessages = options.MaxMessagesPerSession ?? 0;
+    private readonly SessionLimit _sessionLimit = new(options.MaxSessions ?? 0, options.SessionLimitPolicy);
+    private readonly MessageLimit _messageLimit = new(options.MaxMessagesPerSession ?? 0, options.MessageLimitPolicy);
 
-    public override Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    public override Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
         _validate.Session(session, nameof(session));
-        ArgumentOutOfRangeException.ThrowIfNegative(maxSessions);
-        return Inner.CreateSessionAsync(session, Tighter(_maxSessions, maxSessions), cancellationToken);
+        return Inner.CreateSessionAsync(session, _sessionLimit.Tighter(limit), cancellationToken);
     }
 
     public override Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
@@ -48,12 +47,11 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
     }
 
     public override Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
     {
         InputValidator.Id(sessionId, nameof(sessionId));
         var batch = _validate.Batch(sessionId, messages, nameof(messages));
-        ArgumentOutOfRangeException.ThrowIfNegative(maxMessages);
-        return Inner.AppendMessagesAsync(sessionId, batch, Tighter(_maxMessages, maxMessages), cancellationToken);
+        return Inner.AppendMessagesAsync(sessionId, batch, _messageLimit.Tighter(limit), cancellationToken);
     }
 
     public override Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
@@ -130,8 +128,4 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
             yield return batch;
         }
     }
-
-    /// <summary>The stricter of the configured limit and a caller's; 0 means none.</summary>
-    private static int Tighter(int configured, int requested) =>
-        configured == 0 ? requested : requested == 0 ? configured : Math.Min(configured, requested);
 }

@@ -22,13 +22,18 @@ public interface ISessionStore : IAsyncDisposable
     /// to its clock, <see cref="ChatSession.Version"/> to 1 and the counters to 0, and returns the stored record.
     /// </summary>
     /// <param name="session">The new session; only its id, participants, title and metadata are used.</param>
-    /// <param name="maxSessions">When positive, the most sessions the store may hold: a create that would pass it stores
-    /// nothing and throws <see cref="QuotaExceededException"/>. The check and the insert are one atomic step, so
-    /// concurrent creators (threads, processes, machines) never pass the limit together. 0 for no limit.</param>
+    /// <param name="limit">The most sessions the store may hold and what a create beyond does: under
+    /// <see cref="SessionLimitPolicy.Reject"/> it stores nothing and throws <see cref="QuotaExceededException"/>; under
+    /// <see cref="SessionLimitPolicy.EvictLeastRecentlyActive"/> it first deletes the session with the oldest
+    /// <see cref="ChatSession.UpdatedAt"/> (the one <see cref="ListSessionsAsync"/> lists last) and its messages. The
+    /// check, any eviction and the insert are one atomic step where the backend allows it, so concurrent creators
+    /// (threads, processes, machines) never pass the limit together. An existing id fails before anything is evicted.
+    /// <see cref="SessionLimit.None"/> for no limit.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <exception cref="SessionAlreadyExistsException">A session with that id exists.</exception>
-    /// <exception cref="QuotaExceededException">The store holds <paramref name="maxSessions"/> sessions.</exception>
-    Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default);
+    /// <exception cref="QuotaExceededException">The store holds <see cref="SessionLimit.MaxSessions"/> sessions and the policy is
+    /// <see cref="SessionLimitPolicy.Reject"/>.</exception>
+    Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default);
 
     /// <summary>Reads a session, or <see langword="null"/> when there is none with that id.</summary>
     Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default);
@@ -57,15 +62,18 @@ public interface ISessionStore : IAsyncDisposable
     /// (contiguous, in batch order) and is stored, or none is. Messages whose id is stored already (or repeated
     /// earlier in the batch) are not stored again; the stored original takes their place in the result.
     /// A <see cref="ChatMessage.Timestamp"/> left at <c>default</c> becomes the store clock's now.
-    /// When <paramref name="maxMessages"/> is positive, the oldest messages beyond that count are removed in the
-    /// same operation.
+    /// Under a <paramref name="limit"/> with <see cref="MessageLimitPolicy.TrimOldest"/>, the oldest messages beyond
+    /// its count are removed in the same operation; with <see cref="MessageLimitPolicy.Reject"/>, a batch whose new
+    /// messages would take the session past the count stores nothing and throws <see cref="QuotaExceededException"/>
+    /// (a batch of ids all stored already returns the originals, as ever).
     /// </summary>
     /// <returns>The stored messages, one per input message, in input order.</returns>
     /// <exception cref="SessionNotFoundException">No such session.</exception>
+    /// <exception cref="QuotaExceededException">The limit rejects the batch.</exception>
     Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
         string sessionId,
         IReadOnlyList<ChatMessage> messages,
-        int maxMessages,
+        MessageLimit limit,
         CancellationToken cancellationToken = default);
 
     /// <summary>Reads one page of a session's messages; costs the same however long the history is.</summary>

@@ -75,16 +75,16 @@ public abstract partial class SessionStoreConformanceTests
         await NewSessionAsync("a");
         await NewSessionAsync("b");
 
-        var act = () => Store.Store.CreateSessionAsync(new ChatSession { SessionId = "c", Participants = ["x"] }, maxSessions: 2, Ct);
+        var act = () => Store.Store.CreateSessionAsync(new ChatSession { SessionId = "c", Participants = ["x"] }, SessionLimit.Reject(2), Ct);
 
         await act.Should().ThrowAsync<QuotaExceededException>().WithMessage("*MaxSessions*");
-        (await Store.Store.CreateSessionAsync(new ChatSession { SessionId = "c", Participants = ["x"] }, maxSessions: 3, Ct)).SessionId.Should().Be("c");
+        (await Store.Store.CreateSessionAsync(new ChatSession { SessionId = "c", Participants = ["x"] }, SessionLimit.Reject(3), Ct)).SessionId.Should().Be("c");
     }
 
     [Fact]
     public virtual async Task CreateSession_NegativeMaxSessionsArgument_ThrowsArgumentOutOfRange()
     {
-        var act = () => Store.Store.CreateSessionAsync(new ChatSession { SessionId = "c", Participants = ["x"] }, maxSessions: -1, Ct);
+        var act = () => Store.Store.CreateSessionAsync(new ChatSession { SessionId = "c", Participants = ["x"] }, SessionLimit.Reject(-1), Ct);
 
         await act.Should().ThrowAsync<ArgumentOutOfRangeException>();
         (await Store.GetSessionAsync("c", Ct)).Should().BeNull();

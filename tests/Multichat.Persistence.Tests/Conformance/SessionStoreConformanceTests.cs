@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Multichat.Persistence.Tests.Infrastructure;
 
@@ -62,19 +63,28 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
     }
 
     /// <summary>Opens an instance over this test's storage (another one each call), with optional option changes.</summary>
-    protected Task<SessionPersistence> OpenAsync(Action<SessionPersistenceOptions>? configure = null)
+    protected Task<SessionPersistence> OpenAsync(Action<SessionPersistenceOptions>? configure = null) => OpenAsync(configure, logs: null);
+
+    /// <summary>Opens an instance over this test's storage that logs into <paramref name="logs"/>.</summary>
+    protected Task<SessionPersistence> OpenAsync(Action<SessionPersistenceOptions>? configure, ILoggerFactory? logs)
     {
         var options = new SessionPersistenceOptions { TimeProvider = Clock };
         ConfigureStorage(options, StorageKey);
         configure?.Invoke(options);
         if (OpenThroughDependencyInjection)
         {
-            var provider = new ServiceCollection().AddSessionPersistence(o => Copy(options, o)).BuildServiceProvider();
+            var services = new ServiceCollection();
+            if (logs is not null)
+            {
+                services.AddSingleton(logs);
+            }
+
+            var provider = services.AddSessionPersistence(o => Copy(options, o)).BuildServiceProvider();
             _providers.Add(provider);
             return Task.FromResult(provider.GetRequiredService<SessionPersistence>());
         }
 
-        var persistence = SessionPersistence.Create(options);
+        var persistence = SessionPersistence.Create(options, logs);
         _opened.Add(persistence);
         return Task.FromResult(persistence);
     }

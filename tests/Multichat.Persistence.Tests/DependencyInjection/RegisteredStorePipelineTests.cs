@@ -32,7 +32,7 @@ public sealed class RegisteredStorePipelineTests : IDisposable
         var (store, facade) = (provider.GetRequiredService<ISessionStore>(), provider.GetRequiredService<SessionPersistence>());
         var bad = new ChatSession { SessionId = "bell\u0007", Participants = ["a"] };
 
-        var viaStore = await Capture(() => store.CreateSessionAsync(bad, 0, Ct));
+        var viaStore = await Capture(() => store.CreateSessionAsync(bad, SessionLimit.None, Ct));
         var viaFacade = await Capture(() => facade.CreateSessionAsync(bad, Ct));
 
         viaStore.Should().BeOfType(viaFacade.GetType());
@@ -48,7 +48,7 @@ public sealed class RegisteredStorePipelineTests : IDisposable
         await using var provider = Provider(storageType);
         var store = provider.GetRequiredService<ISessionStore>();
 
-        var act = () => store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["Agent-1\nAgent-2"] }, 0, Ct);
+        var act = () => store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["Agent-1\nAgent-2"] }, SessionLimit.None, Ct);
 
         (await act.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("control character U+000A");
         (await store.GetSessionAsync("s-1", Ct)).Should().BeNull();
@@ -60,10 +60,10 @@ public sealed class RegisteredStorePipelineTests : IDisposable
     {
         await using var provider = Provider(storageType, o => o.MaxBatchSize = 3);
         var store = provider.GetRequiredService<ISessionStore>();
-        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, 0, Ct);
+        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, SessionLimit.None, Ct);
         var batch = Enumerable.Range(1, 4).Select(i => new ChatMessage { Id = $"m-{i}", SessionId = "s-1", Sender = "a", Content = "x" }).ToArray();
 
-        var act = () => store.AppendMessagesAsync("s-1", batch, 0, Ct);
+        var act = () => store.AppendMessagesAsync("s-1", batch, MessageLimit.None, Ct);
 
         (await act.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("MaxBatchSize");
         (await store.GetMessagesAsync("s-1", new MessageQuery(), Ct)).Messages.Should().BeEmpty();
@@ -75,9 +75,9 @@ public sealed class RegisteredStorePipelineTests : IDisposable
     {
         await using var provider = Provider(storageType);
         var store = provider.GetRequiredService<ISessionStore>();
-        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, 0, Ct);
+        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, SessionLimit.None, Ct);
 
-        var act = () => store.AppendMessagesAsync("s-1", [new ChatMessage { Id = "m\r1", SessionId = "s-1", Sender = "a", Content = "x" }], 0, Ct);
+        var act = () => store.AppendMessagesAsync("s-1", [new ChatMessage { Id = "m\r1", SessionId = "s-1", Sender = "a", Content = "x" }], MessageLimit.None, Ct);
 
         await act.Should().ThrowAsync<ArgumentException>();
         (await store.GetMessagesAsync("s-1", new MessageQuery(), Ct)).Messages.Should().BeEmpty();
@@ -89,9 +89,9 @@ public sealed class RegisteredStorePipelineTests : IDisposable
     {
         await using var provider = Provider(storageType, o => o.MaxSessions = 1);
         var store = provider.GetRequiredService<ISessionStore>();
-        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, 0, Ct);
+        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, SessionLimit.None, Ct);
 
-        var act = () => store.CreateSessionAsync(new ChatSession { SessionId = "s-2", Participants = ["a"] }, 0, Ct);
+        var act = () => store.CreateSessionAsync(new ChatSession { SessionId = "s-2", Participants = ["a"] }, SessionLimit.None, Ct);
 
         await act.Should().ThrowAsync<QuotaExceededException>();
         (await store.GetSessionAsync("s-2", Ct)).Should().BeNull();
@@ -103,10 +103,10 @@ public sealed class RegisteredStorePipelineTests : IDisposable
     {
         await using var provider = Provider(storageType, o => o.MaxMessagesPerSession = 2);
         var store = provider.GetRequiredService<ISessionStore>();
-        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, 0, Ct);
+        await store.CreateSessionAsync(new ChatSession { SessionId = "s-1", Participants = ["a"] }, SessionLimit.None, Ct);
 
         await store.AppendMessagesAsync(
-            "s-1", [.. Enumerable.Range(1, 3).Select(i => new ChatMessage { Id = $"m-{i}", SessionId = "s-1", Sender = "a", Content = "x" })], 0, Ct);
+            "s-1", [.. Enumerable.Range(1, 3).Select(i => new ChatMessage { Id = $"m-{i}", SessionId = "s-1", Sender = "a", Content = "x" })], MessageLimit.None, Ct);
 
         (await store.GetMessagesAsync("s-1", new MessageQuery(), Ct)).Messages.Select(m => m.Sequence).Should().Equal(2, 3);
     }
@@ -135,7 +135,7 @@ public sealed class RegisteredStorePipelineTests : IDisposable
         });
         listener.Start();
 
-        await store.CreateSessionAsync(new ChatSession { SessionId = "telemetry-s-1", Participants = ["a"] }, 0, Ct);
+        await store.CreateSessionAsync(new ChatSession { SessionId = "telemetry-s-1", Participants = ["a"] }, SessionLimit.None, Ct);
         await store.GetSessionAsync("telemetry-s-1", Ct);
 
         lock (operations)

@@ -52,8 +52,9 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
 
     public string Name => "json";
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
+        var maxSessions = limit.MaxSessions;
         if (maxSessions <= 0)
         {
             return CreateSessionAsync(session, counted: false, cancellationToken);
@@ -154,8 +155,8 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
     }
 
     public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default) =>
-        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Max: maxMessages, Id: sessionId), static (state, a) =>
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default) =>
+        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Max: limit.Trims ? limit.MaxMessages : 0, Id: sessionId), static (state, a) =>
         {
             if (state.Document is null)
             {

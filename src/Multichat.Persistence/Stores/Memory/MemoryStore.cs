@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Multichat.Persistence.Backup;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Internal;
+using Multichat.Persistence.Maintenance;
 
 namespace Multichat.Persistence.Stores.Memory;
 
@@ -9,23 +12,25 @@ namespace Multichat.Persistence.Stores.Memory;
 /// Keeps sessions in process memory: for tests and prototypes. Thread-safe, and held to the same conformance suite
 /// as the persistent stores, so code tested against it behaves the same on them.
 /// </summary>
-internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionReplacer
+internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : ISessionStore, ISessionReplacer
 {
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
     private readonly ConcurrentDictionary<string, MemorySession> _sessions = new(StringComparer.Ordinal);
 
-    // Creates under a limit take this gate, so counting and adding are one step; deletes need not: they only lower
-    // the count.
+    // Creates under a limit take this gate, so counting, evicting and adding are one step; deletes need not: they
+    // only lower the count.
     private readonly object _createGate = new();
 
     public string Name => "memory";
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow();
         var record = SessionRecords.New(session, now);
         var state = new MemorySession(record);
-        if (maxSessions <= 0)
+        if (!limit.IsLimited)
         {
             Add(state);
             return Task.FromResult(record);
@@ -38,15 +43,39 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionR
                 throw SessionAlreadyExistsException.ForSession(session.SessionId);
             }
 
-            if (_sessions.Count >= maxSessions)
+            while (_sessions.Count >= limit.MaxSessions)
             {
-                throw QuotaExceededException.ForSessions(maxSessions);
+                if (!limit.Evicts)
+                {
+                    throw QuotaExceededException.ForSessions(limit.MaxSessions);
+                }
+
+                var victim = LeastRecentlyActive();
+                if (Remove(victim))
+                {
+                    SessionEvictionLog.Report(_logger, Name, victim, session.SessionId, limit.MaxSessions);
+                }
             }
 
             Add(state);
         }
 
         return Task.FromResult(record);
+    }
+
+    /// <summary>The session <see cref="ListSessionsAsync"/> lists last: the oldest activity, then the lowest id.</summary>
+    private string LeastRecentlyActive()
+    {
+        ChatSession? last = null;
+        foreach (var snapshot in Snapshots())
+        {
+            if (last is null || SessionCursor.CompareForListing(snapshot, last) > 0)
+            {
+                last = snapshot;
+            }
+        }
+
+        return last!.SessionId;
     }
 
     private void Add(MemorySession state)
@@ -98,9 +127,14 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionR
     public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Remove(sessionId));
+    }
+
+    private bool Remove(string sessionId)
+    {
         if (!_sessions.TryRemove(sessionId, out var state))
         {
-            return Task.FromResult(false);
+            return false;
         }
 
         lock (state.Gate)
@@ -108,7 +142,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionR
             state.Deleted = true;
         }
 
-        return Task.FromResult(true);
+        return true;
     }
 
     public Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default)
@@ -128,7 +162,7 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionR
     }
 
     public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var state = Find(sessionId);
@@ -141,6 +175,10 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionR
             // Everything that can fail is decided before the first message is added: the batch is all or nothing.
             var next = state.LastSequence;
             stored = BatchSequencer.Assign(messages, ref next, now, state, static (s, id) => s.ById.GetValueOrDefault(id));
+            if (limit.Refuses(state.Count, (int)(next - state.LastSequence)))
+            {
+                throw QuotaExceededException.ForMessages(sessionId, state.Count, (int)(next - state.LastSequence), limit.MaxMessages);
+            }
 
             if (next != state.LastSequence)
             {
@@ -155,9 +193,9 @@ internal sealed class MemoryStore(TimeProvider clock) : ISessionStore, ISessionR
                 state.UpdatedAt = now;
             }
 
-            if (maxMessages > 0)
+            if (limit.Trims)
             {
-                state.TrimTo(maxMessages);
+                state.TrimTo(limit.MaxMessages);
             }
         }
 

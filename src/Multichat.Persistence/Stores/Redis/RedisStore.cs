@@ -43,8 +43,8 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer
 
     public string Name => StoreName;
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default) =>
-        _sessions.CreateSessionAsync(session, maxSessions, cancellationToken);
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default) =>
+        _sessions.CreateSessionAsync(session, limit.MaxSessions, cancellationToken);
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         _sessions.GetSessionAsync(sessionId, cancellationToken);
@@ -62,8 +62,8 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer
         _listing.ListSessionIdsAsync(cancellationToken);
 
     public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default) =>
-        _messages.AppendMessagesAsync(sessionId, messages, maxMessages, cancellationToken);
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default) =>
+        _messages.AppendMessagesAsync(sessionId, messages, limit.Trims ? limit.MaxMessages : 0, cancellationToken);
 
     public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default) =>
         _messages.GetMessagesAsync(sessionId, query, cancellationToken);

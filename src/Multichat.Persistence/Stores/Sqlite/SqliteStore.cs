@@ -49,8 +49,9 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
     /// <summary>The database file (or URI) this store opens.</summary>
     public string DataSource => _database.DataSource;
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
+        var maxSessions = limit.MaxSessions;
         var record = SessionRecords.New(session, _clock.GetUtcNow());
         return _database.WriteAsync(
             SqliteWriteSteps.Create, (record, maxSessions), static (lease, state) => SqliteSessionCommands.Create(lease, state.record, state.maxSessions), cancellationToken);
@@ -97,8 +98,9 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
     }
 
     public async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
     {
+        var maxMessages = limit.Trims ? limit.MaxMessages : 0;
         // A message id seen before is the rare case (a retry): try the shorter transaction that assumes every message
         // is new, and only when one is not, run the one that looks ids up.
         var state = (sessionId, messages, maxMessages, _clock);

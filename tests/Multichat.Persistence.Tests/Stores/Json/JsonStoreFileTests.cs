@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using FluentAssertions;
 using Multichat.Persistence.Stores.Json;
+using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Stores.Json;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using FluentAssertions;
 using Multichat.Persistence.Stores.Json;
+using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Stores.Json;
 

@@ -57,8 +57,8 @@ public sealed class JsonStoreStateCacheTests : IDisposable
     public async Task AppendMessages_SessionEvicted_ContinuesItsSequencesAndRecognisesStoredIds()
     {
         await using var store = Open();
-        await store.CreateSessionAsync(Session("old"), maxSessions: 0, Ct);
-        await store.AppendMessagesAsync("old", [Message("old", "m-1"), Message("old", "m-2"), Message("old", "m-3")], maxMessages: 0, Ct);
+        await store.CreateSessionAsync(Session("old"), SessionLimit.None, Ct);
+        await store.AppendMessagesAsync("old", [Message("old", "m-1"), Message("old", "m-2"), Message("old", "m-3")], MessageLimit.None, Ct);
 
         for (var i = 0; i < JsonStore.MaxStates + 100; i++)
         {
@@ -68,7 +68,7 @@ public sealed class JsonStoreStateCacheTests : IDisposable
         await UntilAsync(store, () => !store.Caches("old"));
         store.Caches("old").Should().BeFalse("the least recently used idle session is evicted first");
 
-        var again = await store.AppendMessagesAsync("old", [Message("old", "m-2"), Message("old", "m-4")], maxMessages: 0, Ct);
+        var again = await store.AppendMessagesAsync("old", [Message("old", "m-2"), Message("old", "m-4")], MessageLimit.None, Ct);
 
         again.Select(m => (m.Id, m.Sequence)).Should().Equal(("m-2", 2L), ("m-4", 4L));
         var page = await store.GetMessagesAsync("old", new MessageQuery(), Ct);
@@ -84,7 +84,7 @@ public sealed class JsonStoreStateCacheTests : IDisposable
         await using var store = Open();
         for (var i = 0; i < sessions; i++)
         {
-            await store.CreateSessionAsync(Session($"s-{i}"), maxSessions: 0, Ct);
+            await store.CreateSessionAsync(Session($"s-{i}"), SessionLimit.None, Ct);
         }
 
         // Each task walks all sessions from its own starting point, so tasks meet on sessions while others get evicted.
@@ -93,7 +93,7 @@ public sealed class JsonStoreStateCacheTests : IDisposable
             for (var n = 0; n < sessions; n++)
             {
                 var id = $"s-{(n + (t * sessions / tasks)) % sessions}";
-                await store.AppendMessagesAsync(id, [Message(id, $"t{t}")], maxMessages: 0, Ct);
+                await store.AppendMessagesAsync(id, [Message(id, $"t{t}")], MessageLimit.None, Ct);
             }
         }, Ct)));
 
@@ -121,13 +121,13 @@ public sealed class JsonStoreStateCacheTests : IDisposable
 
         for (var i = 0; i < sessions; i++)
         {
-            await second.AppendMessagesAsync($"s-{i}", [Message($"s-{i}", "b-1")], maxMessages: 0, Ct);
+            await second.AppendMessagesAsync($"s-{i}", [Message($"s-{i}", "b-1")], MessageLimit.None, Ct);
         }
 
         for (var i = 0; i < sessions; i++)
         {
             // a-1 again: stored by this instance, possibly before its state was evicted; b-1: stored by the other one.
-            var stored = await first.AppendMessagesAsync($"s-{i}", [Message($"s-{i}", "a-1"), Message($"s-{i}", "b-1"), Message($"s-{i}", "a-2")], maxMessages: 0, Ct);
+            var stored = await first.AppendMessagesAsync($"s-{i}", [Message($"s-{i}", "a-1"), Message($"s-{i}", "b-1"), Message($"s-{i}", "a-2")], MessageLimit.None, Ct);
             stored.Select(m => m.Sequence).Should().Equal(1, 2, 3);
         }
 
@@ -148,8 +148,8 @@ public sealed class JsonStoreStateCacheTests : IDisposable
 
     private static async Task CreateAndAppendAsync(JsonStore store, string sessionId, string messageId)
     {
-        await store.CreateSessionAsync(Session(sessionId), maxSessions: 0, Ct);
-        await store.AppendMessagesAsync(sessionId, [Message(sessionId, messageId)], maxMessages: 0, Ct);
+        await store.CreateSessionAsync(Session(sessionId), SessionLimit.None, Ct);
+        await store.AppendMessagesAsync(sessionId, [Message(sessionId, messageId)], MessageLimit.None, Ct);
     }
 
     private static int OpenFiles() => Directory.GetFileSystemEntries("/proc/self/fd").Length;

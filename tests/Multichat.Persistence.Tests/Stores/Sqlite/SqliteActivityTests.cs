@@ -52,11 +52,11 @@ public sealed class SqliteActivityTests : IAsyncLifetime
             switch (exists ? random.Next(8) : 0)
             {
                 case 0 when !exists:
-                    await _store.CreateSessionAsync(new ChatSession { SessionId = id, Participants = ["p", id] }, 0, Ct);
+                    await _store.CreateSessionAsync(new ChatSession { SessionId = id, Participants = ["p", id] }, SessionLimit.None, Ct);
                     break;
                 case 0:
                 case 1:
-                    await _store.AppendMessagesAsync(id, Batch(id, ref next, random.Next(1, 4)), random.Next(2) * 5, Ct);
+                    await _store.AppendMessagesAsync(id, Batch(id, ref next, random.Next(1, 4)), random.Next(2) == 0 ? MessageLimit.None : MessageLimit.TrimOldest(5), Ct);
                     break;
                 case 2:
                     // A retry: one stored id and one new.
@@ -64,7 +64,7 @@ public sealed class SqliteActivityTests : IAsyncLifetime
                     ChatMessage[] retry = stored.Messages.Count == 0
                         ? Batch(id, ref next, 1)
                         : [stored.Messages[0] with { Sequence = 0 }, .. Batch(id, ref next, 1)];
-                    await _store.AppendMessagesAsync(id, retry, 0, Ct);
+                    await _store.AppendMessagesAsync(id, retry, MessageLimit.None, Ct);
                     break;
                 case 3:
                     var session = (await _store.GetSessionAsync(id, Ct))!;
@@ -94,12 +94,12 @@ public sealed class SqliteActivityTests : IAsyncLifetime
     [Fact]
     public async Task Append_LeavesTheSessionRowAlone_AndStillReportsCountSequenceAndActivity()
     {
-        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, 0, Ct);
+        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, SessionLimit.None, Ct);
         var created = RowOf("a");
         _clock.Step(TimeSpan.FromSeconds(1));
         var next = 0;
 
-        await _store.AppendMessagesAsync("a", Batch("a", ref next, 3), 0, Ct);
+        await _store.AppendMessagesAsync("a", Batch("a", ref next, 3), MessageLimit.None, Ct);
 
         RowOf("a").Should().Be(created, "an append writes the message rows and the activity row, not the session row");
         var session = (await _store.GetSessionAsync("a", Ct))!;
@@ -110,12 +110,12 @@ public sealed class SqliteActivityTests : IAsyncLifetime
     [Fact]
     public async Task MissingActivityRow_IsRepairedByTheNextWrite()
     {
-        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, 0, Ct);
+        await _store.CreateSessionAsync(new ChatSession { SessionId = "a", Participants = ["p"] }, SessionLimit.None, Ct);
         Execute("DELETE FROM session_activity");
         _clock.Step(TimeSpan.FromSeconds(1));
         var next = 0;
 
-        await _store.AppendMessagesAsync("a", Batch("a", ref next, 1), 0, Ct);
+        await _store.AppendMessagesAsync("a", Batch("a", ref next, 1), MessageLimit.None, Ct);
 
         await ShouldBeConsistentAsync();
     }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Multichat.Persistence.Tests.Stores.Json;
+namespace Multichat.Persistence.Tests.Infrastructure;
 
 /// <summary>Collects log events (id, level, rendered message) so tests can check what a store reports.</summary>
 public sealed class CapturingLoggerFactory : ILoggerFactory
