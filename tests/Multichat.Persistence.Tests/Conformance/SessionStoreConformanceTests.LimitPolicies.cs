@@ -226,4 +226,23 @@ public abstract partial class SessionStoreConformanceTests
 
         await act.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*SessionLimitPolicy*");
     }
+
+    [Fact]
+    public virtual async Task Cleanup_UnderRejectPolicies_StillEnforcesALoweredLimit()
+    {
+        await NewSessionAsync("b");
+        await NewSessionAsync("a");
+        await AppendAsync("a", 5);
+        var limited = WithOptions(o =>
+        {
+            (o.MaxMessagesPerSession, o.MessageLimitPolicy) = (3, MessageLimitPolicy.Reject);
+            (o.MaxSessions, o.SessionLimitPolicy) = (1, SessionLimitPolicy.Reject);
+        });
+
+        var report = await limited.CleanupAsync(Ct);
+
+        report.Should().Be(new CleanupReport(ExpiredSessions: 0, ExcessSessions: 1, TrimmedMessages: 2));
+        (await Store.GetSessionAsync("b", Ct)).Should().BeNull("b is the least recently active");
+        (await ReadAllAsync(Store, "a")).Select(m => m.Id).Should().Equal("m-3", "m-4", "m-5");
+    }
 }
