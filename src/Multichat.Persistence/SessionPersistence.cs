@@ -58,6 +58,10 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     /// </summary>
     public ISessionStore Store => _pipeline;
 
+    /// <summary>The chain below the protection layer: what exports and backups read, so they carry values as stored
+    /// (encrypted where encryption is on) and never plain text of an encrypted store.</summary>
+    private ISessionStore StoredForm => SessionStorePipeline.StoredForm(_pipeline);
+
     /// <summary>Opens the store that <paramref name="options"/> names and wraps it; dispose the result to close it.</summary>
     /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
     /// <exception cref="NotSupportedException">The storage type is not available in this build.</exception>
@@ -234,7 +238,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     public IAsyncEnumerable<PortableItem> ExportAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return PortableTransfer.ExportAsync(_pipeline, cancellationToken);
+        return PortableTransfer.ExportAsync(StoredForm, cancellationToken);
     }
 
     /// <summary>Streams every session, each followed by its messages, reporting progress (totals from
@@ -242,7 +246,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     public IAsyncEnumerable<PortableItem> ExportAsync(IProgress<TransferProgress>? progress, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return progress is null ? PortableTransfer.ExportAsync(_pipeline, cancellationToken) : PortableTransfer.ExportAsync(_pipeline, progress, cancellationToken);
+        return progress is null ? PortableTransfer.ExportAsync(StoredForm, cancellationToken) : PortableTransfer.ExportAsync(StoredForm, progress, cancellationToken);
     }
 
     /// <summary>
@@ -326,7 +330,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
             }
 
             await BackupArchive.WriteAsync(
-                destination, _pipeline.Name, _options.TimeProvider.GetUtcNow(), PortableTransfer.ExportAsync(_pipeline, cancellationToken), counter, cancellationToken)
+                destination, _pipeline.Name, _options.TimeProvider.GetUtcNow(), PortableTransfer.ExportAsync(StoredForm, cancellationToken), counter, cancellationToken)
                 .ConfigureAwait(false);
             scope.Complete();
         }

@@ -114,6 +114,13 @@ public sealed class SessionPersistenceOptions
     /// unless <see cref="ConnectionString"/> sets <c>syncTimeout</c>/<c>asyncTimeout</c>. Default 5 seconds; 1 ms to 10 minutes.</summary>
     public TimeSpan RedisOperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Encryption at rest of content, titles and metadata values (AES-256-GCM, keys by id); off by default.
+    /// See docs/security.md.</summary>
+    public EncryptionOptions Encryption { get; set; } = new();
+
+    /// <summary>Brotli compression at rest of large content, titles and metadata values; off by default.</summary>
+    public CompressionOptions Compression { get; set; } = new();
+
     /// <summary>The clock of the stores and of retention. Default <see cref="TimeProvider.System"/>. Not bound from configuration.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

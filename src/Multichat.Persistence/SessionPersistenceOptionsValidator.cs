@@ -60,6 +60,9 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         Range(failures, nameof(options.MaxParticipants), options.MaxParticipants, optional: false, 1, 100_000, "participants");
         Range(failures, nameof(options.MaxBatchSize), options.MaxBatchSize, optional: false, 1, 100_000, "messages");
 
+        EncryptionSettings(failures, options.Encryption);
+        Range(failures, "Compression:MinSize", options.Compression.MinSize, optional: false, 16, 16 * 1024 * 1024, "bytes");
+
         Duration(failures, nameof(options.JsonLockTimeout), options.JsonLockTimeout, TimeSpan.FromHours(1));
         Duration(failures, nameof(options.SqliteBusyTimeout), options.SqliteBusyTimeout, TimeSpan.FromHours(1));
         Duration(failures, nameof(options.RedisConnectTimeout), options.RedisConnectTimeout, TimeSpan.FromMinutes(10));
@@ -137,6 +140,49 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         if (value < TimeSpan.FromSeconds(1) || value > TimeSpan.FromDays(365))
         {
             failures.Add($"{setting} is {value}; it must be between 1 second and 365 days (\"hourly\", \"daily\", \"weekly\" or a TimeSpan such as \"06:00:00\").");
+        }
+    }
+
+    /// <summary>The key ring from configuration: every key base64 of 32 bytes, the current one listed. Messages name the
+    /// setting and never show a key.</summary>
+    private static void EncryptionSettings(List<string> failures, EncryptionOptions? encryption)
+    {
+        if (encryption is null)
+        {
+            failures.Add("Encryption is null; leave it at its default (off) or set CurrentKeyId and Keys.");
+            return;
+        }
+
+        foreach (var (id, value) in encryption.Keys)
+        {
+            if (!EncryptionKeyRing.IsValidKeyId(id))
+            {
+                failures.Add($"Encryption:Keys has a key id that is not valid; use 1 to {EncryptionKeyRing.MaxKeyIdLength} ASCII letters, digits, '-', '_' or '.'.");
+                continue;
+            }
+
+            var bytes = new byte[EncryptionKeyRing.KeySize + 3];
+            if (string.IsNullOrWhiteSpace(value) || !Convert.TryFromBase64String(value.Trim(), bytes, out var length) || length != EncryptionKeyRing.KeySize)
+            {
+                failures.Add($"Encryption:Keys:{id} is not the base64 of {EncryptionKeyRing.KeySize} bytes (AES-256); make one with 'openssl rand -base64 32'.");
+            }
+
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        }
+
+        if (encryption.KeyProvider is not null)
+        {
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(encryption.CurrentKeyId) && !encryption.Keys.ContainsKey(encryption.CurrentKeyId))
+        {
+            failures.Add($"Encryption:CurrentKeyId is '{(EncryptionKeyRing.IsValidKeyId(encryption.CurrentKeyId) ? encryption.CurrentKeyId : "(not a valid key id)")}', " +
+                "which is not among Encryption:Keys; add Encryption:Keys:{id} for it.");
+        }
+        else if (string.IsNullOrEmpty(encryption.CurrentKeyId) && encryption.Keys.Count > 0)
+        {
+            failures.Add("Encryption:Keys lists keys but Encryption:CurrentKeyId is empty; name the key that encrypts.");
         }
     }
 

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Multichat.Persistence.Internal;
+using Multichat.Persistence.Protection;
 
 namespace Multichat.Persistence.Pipeline;
 
 /// <summary>
 /// The one place the store pipeline is composed from the options:
-/// <c>validation + limits → telemetry → (cache → protection, as they land) → store</c>. The facade and DI's
+/// <c>validation + limits → telemetry → (cache, as it lands) → protection → store</c>. The facade and DI's
 /// <see cref="ISessionStore"/> both get this chain, so every way in gets the same checks, limits and telemetry.
 /// A new cross-cutting feature is one more <see cref="DelegatingSessionStore"/> added here; no store changes.
 /// </summary>
@@ -28,9 +30,53 @@ internal static class SessionStorePipeline
     {
         ThrowIfInvalid(options);
         ISessionStore chain = Unwrap(store);
+        chain = Protection(chain, options);
         chain = new TelemetrySessionStore(chain, options.TimeProvider, loggerFactory.CreateLogger<SessionPersistence>());
         chain = new ValidatingSessionStore(chain, options);
         return chain;
+    }
+
+    /// <summary>
+    /// The chain below the protection layer: values in their stored form (sealed), which is what backups and exports
+    /// carry, so an archive of an encrypted store holds no plain text and migrates without re-encryption.
+    /// </summary>
+    public static ISessionStore StoredForm(ISessionStore chain)
+    {
+        for (var store = chain; store is DelegatingSessionStore layer; store = layer.Inner)
+        {
+            if (layer is ProtectingSessionStore protection)
+            {
+                return protection.Inner;
+            }
+        }
+
+        return chain;
+    }
+
+    /// <summary>The protection layer of a composed chain, if any.</summary>
+    public static ProtectingSessionStore? ProtectionOf(ISessionStore chain)
+    {
+        for (var store = chain; store is DelegatingSessionStore layer; store = layer.Inner)
+        {
+            if (layer is ProtectingSessionStore protection)
+            {
+                return protection;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Always in the chain (see <see cref="ProtectingSessionStore"/>); it encrypts when a key ring is configured
+    /// and compresses when compression is on.</summary>
+    private static ProtectingSessionStore Protection(ISessionStore store, SessionPersistenceOptions options)
+    {
+        var keys = options.Encryption.KeyProvider ?? (options.Encryption.IsEnabled ? new ConfiguredKeyProvider(options.Encryption) : null);
+        var compressAtLeast = options.Compression.Enabled ? options.Compression.MinSize : 0;
+
+        // UTF-8 takes at most 3 bytes per UTF-16 character: the bound a compressed envelope's declared size must keep.
+        var maxPlainBytes = 3 * Math.Max(Math.Max(options.MaxContentLength, options.MaxMetadataValueLength), InputValidator.MaxTitleLength);
+        return new ProtectingSessionStore(store, keys, compressAtLeast, maxPlainBytes, ownsKeys: options.Encryption.KeyProvider is null);
     }
 
     /// <summary>Whether <paramref name="store"/> is a chain composed here (its outermost layer is the validation layer).</summary>

@@ -18,7 +18,7 @@ public abstract partial class SessionStoreConformanceTests
     public virtual async Task ExportImport_IntoAnotherStore_KeepsSessionsSequencesAndVersions()
     {
         await SeedForTransferAsync();
-        await using var target = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
+        await using var target = OpenOtherMemoryStore();
 
         var report = await target.ImportAsync(Store.ExportAsync(Ct), cancellationToken: Ct);
 
@@ -35,7 +35,7 @@ public abstract partial class SessionStoreConformanceTests
     [Fact]
     public virtual async Task Import_FromAnotherStore_WritesIntoThisStore()
     {
-        await using var source = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
+        await using var source = OpenOtherMemoryStore();
         await source.CreateSessionAsync("s-1", ["a"], cancellationToken: Ct);
         await source.AddMessagesAsync("s-1", Enumerable.Range(1, 30).Select(i => Message("s-1", $"m-{i}")).ToArray(), Ct);
         await source.TrimMessagesAsync("s-1", 20, Ct);

@@ -41,6 +41,11 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
     /// <summary>Points <paramref name="options"/> at the storage named <paramref name="storageKey"/>.</summary>
     protected abstract void ConfigureStorage(SessionPersistenceOptions options, string storageKey);
 
+    /// <summary>Turns on optional layers (encryption, compression) for every instance the test opens; none by default.</summary>
+    protected virtual void ConfigureLayers(SessionPersistenceOptions options)
+    {
+    }
+
     /// <summary>Removes the storage named <paramref name="storageKey"/> after the test.</summary>
     protected virtual ValueTask DeleteStorageAsync(string storageKey) => ValueTask.CompletedTask;
 
@@ -70,6 +75,7 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
     {
         var options = new SessionPersistenceOptions { TimeProvider = Clock };
         ConfigureStorage(options, StorageKey);
+        ConfigureLayers(options);
         configure?.Invoke(options);
         if (OpenThroughDependencyInjection)
         {
@@ -89,10 +95,19 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
         return Task.FromResult(persistence);
     }
 
+    /// <summary>A Memory store with this test's layers (the same keys), as a migration source or target.</summary>
+    protected SessionPersistence OpenOtherMemoryStore()
+    {
+        var options = new SessionPersistenceOptions { StorageType = StorageType.Memory };
+        ConfigureLayers(options);
+        return SessionPersistence.Create(options);
+    }
+
     /// <summary>A facade with other limits over the same store instance as <see cref="Store"/>.</summary>
     protected SessionPersistence WithOptions(Action<SessionPersistenceOptions> configure)
     {
         var options = new SessionPersistenceOptions { TimeProvider = Clock };
+        ConfigureLayers(options);
         configure(options);
         return new SessionPersistence(Store.Store, options, ownsStore: false);
     }
