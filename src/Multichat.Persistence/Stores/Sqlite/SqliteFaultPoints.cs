@@ -43,8 +43,8 @@ internal static class SqliteFaultPoints
     public const string AppendAfterInsert = "sqlite.append.after-insert";
 
     /// <summary>
-    /// The assuming-new transaction met a stored id, or found the batch would not fit a Reject limit were all of it new,
-    /// and rolled back; the one with lookups has not begun.
+    /// The assuming-new transaction met a stored id (or, under a Reject limit, counted some before inserting) and rolled
+    /// back; the one with lookups has not begun.
     /// </summary>
     public const string AppendAfterRollbackToLookups = "sqlite.append.after-rollback-to-lookups";
 

@@ -11,9 +11,10 @@ internal static class SqliteMessageCommands
 {
     /// <summary>
     /// Inserts the batch after the session's newest sequence and moves its activity row. Rolls back and returns
-    /// <see langword="null"/> at the first id that is stored already (or repeated in the batch), and before inserting
-    /// anything when a <see cref="MessageLimitPolicy.Reject"/> limit would refuse the batch were all of it new: whether
-    /// it is refused depends on which ids are stored, which the transaction with lookups finds out.
+    /// <see langword="null"/> at the first id that is stored already (or repeated in the batch). Under a
+    /// <see cref="MessageLimitPolicy.Reject"/> limit that the batch would pass were all of it new, the new ones are
+    /// counted before anything is inserted: too many throw <see cref="QuotaExceededException"/>, and a batch that fits
+    /// only because some of its ids are stored goes to the transaction with lookups.
     /// </summary>
     /// <remarks>
     /// The session row is not written: its counters and the newest message give the sequence and count (see
@@ -26,6 +27,7 @@ internal static class SqliteMessageCommands
         var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
         if (limit.Refuses(head.Count, messages.Count))
         {
+            ThrowIfTooManyNew(lease, sessionId, head.Count, messages, limit);
             return RollBackToLookups(lease);
         }
 
@@ -48,9 +50,8 @@ internal static class SqliteMessageCommands
 
     /// <summary>
     /// Inserts what is new and returns the stored original of every id already stored. Under a
-    /// <see cref="MessageLimitPolicy.Reject"/> limit the new messages are counted before the first insert; a batch that
-    /// does not fit throws <see cref="QuotaExceededException"/> having written nothing (the caller rolls back the
-    /// transaction that is still empty), so it takes no sequence.
+    /// <see cref="MessageLimitPolicy.Reject"/> limit the new messages are counted again before the first insert (another
+    /// process may have appended since the assuming-new transaction).
     /// </summary>
     public static IReadOnlyList<ChatMessage>? AppendWithLookups(
         SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, MessageLimit Limit, TimeProvider Clock) state)
@@ -59,11 +60,7 @@ internal static class SqliteMessageCommands
         var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
         if (limit.Refuses(head.Count, messages.Count))
         {
-            var fresh = CountNew(lease, sessionId, messages);
-            if (limit.Refuses(head.Count, fresh))
-            {
-                throw QuotaExceededException.ForMessages(sessionId, head.Count, fresh, limit.MaxMessages);
-            }
+            ThrowIfTooManyNew(lease, sessionId, head.Count, messages, limit);
         }
 
         var now = clock.GetUtcNow();
@@ -149,6 +146,20 @@ internal static class SqliteMessageCommands
 
         lease.Faults?.Reach(SqliteFaultPoints.AppendAfterRollbackToLookups);
         return null;
+    }
+
+    /// <summary>
+    /// Throws <see cref="QuotaExceededException"/> when the messages of the batch an append would store pass the limit.
+    /// Runs before the first insert, so a refused append leaves its transaction empty (the caller rolls it back): nothing
+    /// stored, no sequence taken, and the write lock held throughout, so no other appender passes the limit meanwhile.
+    /// </summary>
+    private static void ThrowIfTooManyNew(SqliteConnectionLease lease, string sessionId, long storedCount, IReadOnlyList<ChatMessage> messages, MessageLimit limit)
+    {
+        var fresh = CountNew(lease, sessionId, messages);
+        if (limit.Refuses(storedCount, fresh))
+        {
+            throw QuotaExceededException.ForMessages(sessionId, storedCount, fresh, limit.MaxMessages);
+        }
     }
 
     /// <summary>How many of <paramref name="messages"/> an append would store: ids neither stored nor repeated earlier in the batch. One seek each.</summary>
