@@ -42,7 +42,10 @@ internal static class SqliteFaultPoints
     /// <summary>One message row is inserted (or found stored already) in the open transaction; nothing committed.</summary>
     public const string AppendAfterInsert = "sqlite.append.after-insert";
 
-    /// <summary>The assuming-new transaction met a stored id and rolled back; the one with lookups has not begun.</summary>
+    /// <summary>
+    /// The assuming-new transaction met a stored id (or, under a Reject limit, counted some before inserting) and rolled
+    /// back; the one with lookups has not begun.
+    /// </summary>
     public const string AppendAfterRollbackToLookups = "sqlite.append.after-rollback-to-lookups";
 
     /// <summary>Every message is inserted and the activity row moved; the limit trim (if any) has not run; nothing committed.</summary>
@@ -73,7 +76,7 @@ internal static class SqliteFaultPoints
     /// <summary>The trim is committed; the caller has not been told how many messages went.</summary>
     public const string TrimAfterCommit = "sqlite.trim.after-commit";
 
-    // CreateSession (with or without MaxSessions).
+    // CreateSession (with or without MaxSessions, evicting or not: the evictions are in the create's transaction).
 
     /// <summary>The create has not begun its transaction.</summary>
     public const string CreateBeforeBegin = "sqlite.create.before-begin";
@@ -81,7 +84,14 @@ internal static class SqliteFaultPoints
     /// <summary>The session count is read under the write lock (MaxSessions only); nothing written.</summary>
     public const string CreateAfterCount = "sqlite.create.after-count";
 
-    /// <summary>The create's rows (session, participants, activity, and the count by trigger) are written, not committed.</summary>
+    /// <summary>
+    /// Under EvictLeastRecentlyActive at the limit: one least recently active session is deleted with its messages,
+    /// participant and activity rows (the count by trigger), through the delete's own points; the new session is not
+    /// inserted; nothing committed.
+    /// </summary>
+    public const string CreateAfterEvict = "sqlite.create.after-evict";
+
+    /// <summary>The create's rows (session, participants, activity, and the count by trigger) are written, and any eviction; not committed.</summary>
     public const string CreateBeforeCommit = "sqlite.create.before-commit";
 
     /// <summary>The create is committed; the caller has not been answered.</summary>
@@ -115,7 +125,7 @@ internal static class SqliteFaultPoints
     /// <summary>The update is committed; the caller has not been given the new version.</summary>
     public const string UpdateAfterCommit = "sqlite.update.after-commit";
 
-    // DeleteSession (and the delete an import with replace runs first).
+    // DeleteSession (and the delete an import with replace runs first, and each eviction of a create under EvictLeastRecentlyActive).
 
     /// <summary>The delete has not begun its transaction.</summary>
     public const string DeleteBeforeBegin = "sqlite.delete.before-begin";

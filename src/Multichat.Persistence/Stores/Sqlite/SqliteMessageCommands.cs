@@ -11,17 +11,26 @@ internal static class SqliteMessageCommands
 {
     /// <summary>
     /// Inserts the batch after the session's newest sequence and moves its activity row. Rolls back and returns
-    /// <see langword="null"/> at the first id that is stored already (or repeated in the batch).
+    /// <see langword="null"/> at the first id that is stored already (or repeated in the batch). Under a
+    /// <see cref="MessageLimitPolicy.Reject"/> limit that the batch would pass were all of it new, the new ones are
+    /// counted before anything is inserted: too many throw <see cref="QuotaExceededException"/>, and a batch that fits
+    /// only because some of its ids are stored goes to the transaction with lookups.
     /// </summary>
     /// <remarks>
     /// The session row is not written: its counters and the newest message give the sequence and count (see
     /// <see cref="SqliteSessionHead"/>), so a commit writes the message's pages and one activity page.
     /// </remarks>
     public static IReadOnlyList<ChatMessage>? AppendAssumingNew(
-        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
+        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, MessageLimit Limit, TimeProvider Clock) state)
     {
-        var (sessionId, messages, maxMessages, clock) = state;
+        var (sessionId, messages, limit, clock) = state;
         var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
+        if (limit.Refuses(head.Count, messages.Count))
+        {
+            ThrowIfTooManyNew(lease, sessionId, head.Count, messages, limit);
+            return RollBackToLookups(lease);
+        }
+
         var now = clock.GetUtcNow();
         var stored = new ChatMessage[messages.Count];
         var insert = PrepareInsert(lease, sessionId, now);
@@ -29,30 +38,31 @@ internal static class SqliteMessageCommands
         {
             if (!TryInsert(insert, head.LastSequence + 1 + i, messages[i], now, out stored[i]))
             {
-                // Had this rollback failed silently, the store's commit would keep the inserts before this one without
-                // their activity move: fail the call instead (a retry is safe, the next write discards the transaction).
-                if (lease.TryRollback() is { } failure)
-                {
-                    throw failure;
-                }
-
-                lease.Faults?.Reach(SqliteFaultPoints.AppendAfterRollbackToLookups);
-                return null;
+                return RollBackToLookups(lease);
             }
 
             lease.Faults?.Reach(SqliteFaultPoints.AppendAfterInsert);
         }
 
-        Appended(lease, sessionId, head, head.LastSequence + messages.Count, maxMessages, now);
+        Appended(lease, sessionId, head, head.LastSequence + messages.Count, limit, now);
         return stored;
     }
 
-    /// <summary>Inserts what is new and returns the stored original of every id already stored.</summary>
+    /// <summary>
+    /// Inserts what is new and returns the stored original of every id already stored. Under a
+    /// <see cref="MessageLimitPolicy.Reject"/> limit the new messages are counted again before the first insert (another
+    /// process may have appended since the assuming-new transaction).
+    /// </summary>
     public static IReadOnlyList<ChatMessage>? AppendWithLookups(
-        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, int MaxMessages, TimeProvider Clock) state)
+        SqliteConnectionLease lease, (string SessionId, IReadOnlyList<ChatMessage> Messages, MessageLimit Limit, TimeProvider Clock) state)
     {
-        var (sessionId, messages, maxMessages, clock) = state;
+        var (sessionId, messages, limit, clock) = state;
         var head = SelectHead(lease, sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
+        if (limit.Refuses(head.Count, messages.Count))
+        {
+            ThrowIfTooManyNew(lease, sessionId, head.Count, messages, limit);
+        }
+
         var now = clock.GetUtcNow();
         var stored = new ChatMessage[messages.Count];
         var insert = PrepareInsert(lease, sessionId, now);
@@ -74,12 +84,12 @@ internal static class SqliteMessageCommands
 
         if (next != head.LastSequence)
         {
-            Appended(lease, sessionId, head, next, maxMessages, now);
+            Appended(lease, sessionId, head, next, limit, now);
         }
         else
         {
             // Nothing new, so the activity stays; the limit may have been lowered since the last append.
-            TrimToLimit(lease, sessionId, head.LastSequence, head.Count, maxMessages, head.ActivityTicks);
+            TrimToLimit(lease, sessionId, head.LastSequence, head.Count, limit, head.ActivityTicks);
         }
 
         return stored;
@@ -102,24 +112,83 @@ internal static class SqliteMessageCommands
 
     /// <summary>After inserting up to <paramref name="lastSequence"/>: moves the activity, and trims to the limit.</summary>
     private static void Appended(
-        SqliteConnectionLease lease, string sessionId, SqliteSessionHead head, long lastSequence, int maxMessages, DateTimeOffset now)
+        SqliteConnectionLease lease, string sessionId, SqliteSessionHead head, long lastSequence, MessageLimit limit, DateTimeOffset now)
     {
         var activity = head.ActivityAfterAppend(now.UtcTicks);
         MoveActivity(lease, sessionId, head.ActivityTicks, activity);
         lease.Faults?.Reach(SqliteFaultPoints.AppendAfterActivity);
-        TrimToLimit(lease, sessionId, lastSequence, head.Count + (lastSequence - head.LastSequence), maxMessages, activity);
+        TrimToLimit(lease, sessionId, lastSequence, head.Count + (lastSequence - head.LastSequence), limit, activity);
     }
 
-    /// <summary>With a limit set and exceeded, deletes the oldest messages and writes the counters with the activity folded in.</summary>
-    private static void TrimToLimit(SqliteConnectionLease lease, string sessionId, long lastSequence, long count, int maxMessages, long activityTicks)
+    /// <summary>Under TrimOldest with the limit exceeded, deletes the oldest messages and writes the counters with the activity folded in.</summary>
+    private static void TrimToLimit(SqliteConnectionLease lease, string sessionId, long lastSequence, long count, MessageLimit limit, long activityTicks)
     {
-        if (maxMessages > 0 && count > maxMessages)
+        if (limit.Trims && count > limit.MaxMessages)
         {
-            var removed = DeleteOldest(lease, sessionId, count - maxMessages);
+            var removed = DeleteOldest(lease, sessionId, count - limit.MaxMessages);
             lease.Faults?.Reach(SqliteFaultPoints.TrimAfterDelete);
             UpdateCounters(lease, sessionId, lastSequence, count - removed, activityTicks);
             lease.Faults?.Reach(SqliteFaultPoints.TrimAfterCounters);
         }
+    }
+
+    /// <summary>
+    /// Rolls back the assuming-new transaction so the one with lookups can run. Had this rollback failed silently, the
+    /// store's commit would keep the inserts before it without their activity move: fail the call instead (a retry is
+    /// safe, the next write discards the transaction).
+    /// </summary>
+    private static IReadOnlyList<ChatMessage>? RollBackToLookups(SqliteConnectionLease lease)
+    {
+        if (lease.TryRollback() is { } failure)
+        {
+            throw failure;
+        }
+
+        lease.Faults?.Reach(SqliteFaultPoints.AppendAfterRollbackToLookups);
+        return null;
+    }
+
+    /// <summary>
+    /// Throws <see cref="QuotaExceededException"/> when the messages of the batch an append would store pass the limit.
+    /// Runs before the first insert, so a refused append leaves its transaction empty (the caller rolls it back): nothing
+    /// stored, no sequence taken, and the write lock held throughout, so no other appender passes the limit meanwhile.
+    /// </summary>
+    private static void ThrowIfTooManyNew(SqliteConnectionLease lease, string sessionId, long storedCount, IReadOnlyList<ChatMessage> messages, MessageLimit limit)
+    {
+        var fresh = CountNew(lease, sessionId, messages);
+        if (limit.Refuses(storedCount, fresh))
+        {
+            throw QuotaExceededException.ForMessages(sessionId, storedCount, fresh, limit.MaxMessages);
+        }
+    }
+
+    /// <summary>How many of <paramref name="messages"/> an append would store: ids neither stored nor repeated earlier in the batch. One seek each.</summary>
+    private static int CountNew(SqliteConnectionLease lease, string sessionId, IReadOnlyList<ChatMessage> messages)
+    {
+        var command = lease.GetRaw(SqliteSql.MessageExists);
+        command.Bind(0, sessionId);
+        var seen = new HashSet<string>(messages.Count, StringComparer.Ordinal);
+        var fresh = 0;
+        foreach (var message in messages)
+        {
+            if (!seen.Add(message.Id))
+            {
+                continue;
+            }
+
+            command.Bind(1, message.Id);
+            var stored = command.ReadFirst();
+            if (stored)
+            {
+                command.Reset();
+            }
+            else
+            {
+                fresh++;
+            }
+        }
+
+        return fresh;
     }
 
     /// <summary>The insert statement with what every message of one append shares: the session and the append time.</summary>

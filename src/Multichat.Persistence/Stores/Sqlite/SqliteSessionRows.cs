@@ -101,10 +101,7 @@ internal static class SqliteSessionRows
             return false;
         }
 
-        var activity = lease.Get(SqliteSql.DeleteActivity);
-        activity.Parameters[0].Value = sessionId;
-        activity.Parameters[1].Value = head.ActivityTicks;
-        if (activity.ExecuteNonQuery() != 1)
+        if (!DeleteActivityRow(lease, sessionId, head.ActivityTicks))
         {
             DeleteAllActivity(lease, sessionId);
         }
@@ -117,6 +114,29 @@ internal static class SqliteSessionRows
         var deleted = command.ExecuteNonQuery() == 1;
         lease.Faults?.Reach(SqliteFaultPoints.DeleteAfterSession);
         return deleted;
+    }
+
+    /// <summary>The first key of <c>session_activity</c>: the session listed last. Null when the table is empty.</summary>
+    public static (long ActivityTicks, string SessionId)? SelectLeastRecentlyActive(SqliteConnectionLease lease)
+    {
+        using var reader = lease.Get(SqliteSql.SelectLeastRecentlyActive).ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    /// <summary>Deletes one activity row by its key; false when there is no such row.</summary>
+    public static bool DeleteActivityRow(SqliteConnectionLease lease, string sessionId, long activityTicks)
+    {
+        var command = lease.Get(SqliteSql.DeleteActivity);
+        command.Parameters[0].Value = sessionId;
+        command.Parameters[1].Value = activityTicks;
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>Gives each session lacking one its activity row and sets the count row to the real count: scans, for repairs only.</summary>
+    public static void RestoreActivityAndCount(SqliteConnectionLease lease)
+    {
+        lease.Get(SqliteSql.RestoreMissingActivity).ExecuteNonQuery();
+        lease.Get(SqliteSql.RecountSessions).ExecuteNonQuery();
     }
 
     public static void InsertActivity(SqliteConnectionLease lease, string sessionId, long activityTicks)

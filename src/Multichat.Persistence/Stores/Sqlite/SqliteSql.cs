@@ -45,6 +45,24 @@ internal static class SqliteSql
 
     public static readonly SqliteStatement SessionExists = new("SELECT 1 FROM sessions WHERE session_id = $sid", "$sid");
 
+    /// <summary>
+    /// The session <c>ListSessionsAsync</c> lists last, which a create under EvictLeastRecentlyActive deletes: the first
+    /// key of <c>session_activity</c> (oldest activity, then the lowest id in BINARY, i.e. UTF-8 code-point, order). One seek.
+    /// </summary>
+    public static readonly SqliteStatement SelectLeastRecentlyActive = new(
+        "SELECT updated_at, session_id FROM session_activity ORDER BY updated_at, session_id LIMIT 1");
+
+    /// <summary>
+    /// Gives every session without an activity row (a hand edit) its row: a scan, run only when an eviction finds the
+    /// activity index empty while the count says the store is full.
+    /// </summary>
+    public static readonly SqliteStatement RestoreMissingActivity = new(
+        $"INSERT INTO session_activity (updated_at, session_id) SELECT {Activity}, s.session_id FROM sessions AS s {HeadJoin} WHERE s.session_id NOT IN (SELECT session_id FROM session_activity)");
+
+    /// <summary>Sets the count row to <c>count(*)</c>: a scan, run only with <see cref="RestoreMissingActivity"/>.</summary>
+    public static readonly SqliteStatement RecountSessions = new(
+        "UPDATE session_count SET sessions = (SELECT count(*) FROM sessions) WHERE id = 0");
+
     public static readonly SqliteStatement InsertSession = new(
         """
         INSERT INTO sessions (session_id, participants, title, metadata, created_at, updated_at, version, last_seq, message_count)
@@ -96,6 +114,10 @@ internal static class SqliteSql
 
     public static readonly SqliteStatement SelectMessageById = new(
         $"SELECT {MessageColumns} FROM messages WHERE session_id = $sid AND id = $id", "$sid", "$id");
+
+    /// <summary>Whether the session stores a message with the id: one seek of the unique (session_id, id) key.</summary>
+    public static readonly SqliteStatement MessageExists = new(
+        "SELECT 1 FROM messages WHERE session_id = $sid AND id = $id", "$sid", "$id");
 
     /// <summary>
     /// Writes the counters as they are now, with the session's current activity folded into its row: a trim or an

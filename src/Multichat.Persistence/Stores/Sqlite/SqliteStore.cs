@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
+using Multichat.Persistence.Maintenance;
 
 namespace Multichat.Persistence.Stores.Sqlite;
 
@@ -26,6 +27,7 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
 
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
 
     public SqliteStore(SqliteStoreOptions options, ILogger logger)
     {
@@ -42,6 +44,7 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
 
         _database = new SqliteDatabase(builder.ToString(), builder.DataSource, options.Durability, options.BusyTimeout, options.Faults, logger);
         _clock = options.TimeProvider;
+        _logger = logger;
     }
 
     public string Name => "sqlite";
@@ -49,12 +52,20 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
     /// <summary>The database file (or URI) this store opens.</summary>
     public string DataSource => _database.DataSource;
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
+    public async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
-        var maxSessions = limit.MaxSessions;
         var record = SessionRecords.New(session, _clock.GetUtcNow());
-        return _database.WriteAsync(
-            SqliteWriteSteps.Create, (record, maxSessions), static (lease, state) => SqliteSessionCommands.Create(lease, state.record, state.maxSessions), cancellationToken);
+        var (created, evicted) = await _database.WriteAsync(
+            SqliteWriteSteps.Create, (record, limit), static (lease, state) => SqliteSessionCommands.Create(lease, state.record, state.limit), cancellationToken)
+            .ConfigureAwait(false);
+
+        // Reported only now: until the commit, a failure would have kept every evicted session.
+        foreach (var id in evicted)
+        {
+            SessionEvictionLog.Report(_logger, Name, id, created.SessionId, limit.MaxSessions);
+        }
+
+        return created;
     }
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
@@ -100,10 +111,9 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
     public async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
         string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
     {
-        var maxMessages = limit.Trims ? limit.MaxMessages : 0;
         // A message id seen before is the rare case (a retry): try the shorter transaction that assumes every message
-        // is new, and only when one is not, run the one that looks ids up.
-        var state = (sessionId, messages, maxMessages, _clock);
+        // is new, and only when one is not (or under Reject, when the batch might not fit), run the one that looks ids up.
+        var state = (sessionId, messages, limit, _clock);
         return await _database.WriteAsync(SqliteWriteSteps.Append, state, SqliteMessageCommands.AppendAssumingNew, cancellationToken).ConfigureAwait(false)
             ?? await _database.WriteAsync(SqliteWriteSteps.Append, state, SqliteMessageCommands.AppendWithLookups, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The append with id lookups always completes.");

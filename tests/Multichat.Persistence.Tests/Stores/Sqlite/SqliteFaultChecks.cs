@@ -12,18 +12,27 @@ internal static class SqliteFaultChecks
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Opens the facade on <c>{folder}/sessions.db</c>, with the tests' fault hook when given.</summary>
-    public static SessionPersistence Open(string folder, InjectedIoFaults? faults = null, int? maxSessions = null, int? maxMessagesPerSession = null)
+    /// <summary>Opens the facade on <c>{folder}/sessions.db</c>, with the tests' fault hook and log capture when given.</summary>
+    public static SessionPersistence Open(
+        string folder,
+        InjectedIoFaults? faults = null,
+        int? maxSessions = null,
+        int? maxMessagesPerSession = null,
+        SessionLimitPolicy sessionLimitPolicy = SessionLimitPolicy.Reject,
+        MessageLimitPolicy messageLimitPolicy = MessageLimitPolicy.TrimOldest,
+        CapturingLoggerFactory? logs = null)
     {
         var options = new SessionPersistenceOptions
         {
             StorageType = StorageType.Sqlite,
             StoragePath = folder,
             MaxSessions = maxSessions,
+            SessionLimitPolicy = sessionLimitPolicy,
             MaxMessagesPerSession = maxMessagesPerSession,
+            MessageLimitPolicy = messageLimitPolicy,
         };
         options.FaultInjection = faults?.Injection;
-        return SessionPersistence.Create(options);
+        return SessionPersistence.Create(options, logs);
     }
 
     /// <summary>Whether the point that threw comes after a commit (the write happened, the caller saw an error).</summary>

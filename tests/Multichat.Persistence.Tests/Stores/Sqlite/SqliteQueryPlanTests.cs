@@ -6,7 +6,7 @@ namespace Multichat.Persistence.Tests.Stores.Sqlite;
 
 /// <summary>
 /// The store's own statements, planned by SQLite on a database the store created: listing and paging walk indexes,
-/// never a whole table (DESIGN §4.6: cost independent of history).
+/// never a whole table (DESIGN §4.6: cost independent of history); the limit policies' lookups are seeks.
 /// </summary>
 public sealed class SqliteQueryPlanTests : IAsyncLifetime
 {
@@ -70,6 +70,22 @@ public sealed class SqliteQueryPlanTests : IAsyncLifetime
     {
         Plan(SqliteSql.SelectMessageById).Should().ContainSingle()
             .Which.Should().StartWith("SEARCH messages USING INDEX sqlite_autoindex_messages_2 (session_id=? AND id=?)");
+    }
+
+    [Fact]
+    public void Append_NewMessageCountUnderReject_SearchesTheUniqueIdKey()
+    {
+        Plan(SqliteSql.MessageExists).Should().ContainSingle()
+            .Which.Should().StartWith("SEARCH messages USING COVERING INDEX sqlite_autoindex_messages_2 (session_id=? AND id=?)");
+    }
+
+    [Fact]
+    public void CreateSession_EvictionVictim_IsTheFirstActivityKeyWithoutSorting()
+    {
+        // LIMIT 1 on the key's own order: SQLite steps to the first entry of session_activity and stops.
+        var plan = Plan(SqliteSql.SelectLeastRecentlyActive);
+
+        plan.Should().Equal("SCAN session_activity");
     }
 
     public ValueTask DisposeAsync()

@@ -5,10 +5,10 @@ namespace Multichat.Persistence.Tests.Stores.Sqlite;
 
 /// <summary>
 /// The injected I/O errors of <see cref="SqliteStoreInjectedFaultTests"/> for the session writes (create under
-/// MaxSessions, update, delete), for opening (creating the schema of a new file, migrating a version-1 file) and for
-/// closing (the checkpoint of the last connection): at every fault point, one at a time, the caller sees
-/// <see cref="StoreUnavailableException"/>, the write is there whole or not at all, the same instance keeps working
-/// (a retry succeeds, the session limit still counts right), and the file passes integrity_check after reopening.
+/// MaxSessions, refusing or evicting, update, delete), for opening (creating the schema of a new file, migrating a
+/// version-1 file) and for closing (the checkpoint of the last connection): at every fault point, one at a time, the
+/// caller sees <see cref="StoreUnavailableException"/>, the write is there whole or not at all, the same instance keeps
+/// working (a retry succeeds, the session limit still counts right), and the file passes integrity_check after reopening.
 /// </summary>
 public sealed class SqliteSessionInjectedFaultTests(ITestOutputHelper output)
 {
@@ -50,6 +50,63 @@ public sealed class SqliteSessionInjectedFaultTests(ITestOutputHelper output)
                 (await store.ListSessionsAsync(new SessionQuery { Participant = "q" }, Ct)).Sessions.Select(s => s.SessionId).Should().Equal("new");
             });
         output.WriteLine($"create under MaxSessions: {count} points");
+    }
+
+    [Fact]
+    public async Task CreateSession_IoErrorAtEachFaultPointOfAnEviction_EvictsAndCreatesWholeOrNothingAndReportsOnlyCommittedEvictions()
+    {
+        var count = await ForEachPointAsync(
+            "create evicting",
+            async store =>
+            {
+                // "a" is the least recently active: created first, its last append before "b" and "c" were created.
+                await store.CreateSessionAsync("a", ["p", "q"], cancellationToken: Ct);
+                await store.AddMessagesAsync("a", [new ChatMessage { Id = "m1", SessionId = "a", Sender = "p", Content = "x" }, new ChatMessage { Id = "m2", SessionId = "a", Sender = "q", Content = "y" }], Ct);
+                await store.CreateSessionAsync("b", ["p"], cancellationToken: Ct);
+                await store.CreateSessionAsync("c", ["p"], cancellationToken: Ct);
+            },
+            store => store.CreateSessionAsync("new", ["p", "r"], "title", cancellationToken: Ct),
+            async (store, folder, fired, logs) =>
+            {
+                var committed = SqliteFaultChecks.AfterCommit(fired);
+                (await store.GetSessionAsync("new", Ct) is not null).Should().Be(committed, fired);
+                if (committed)
+                {
+                    (await store.GetSessionAsync("a", Ct)).Should().BeNull(fired);
+                }
+                else
+                {
+                    await SqliteFaultChecks.SessionShouldHoldAsync(store, "a", [("m1", 1), ("m2", 2)], 2, fired);
+                }
+
+                SqliteFaultChecks.FileShouldBeConsistent(folder);
+                Evictions(logs).Should().BeEmpty("{0}: the caller saw the create fail, and a rolled-back eviction is no eviction", fired);
+
+                var retry = () => store.CreateSessionAsync("new", ["p", "r"], "title", cancellationToken: Ct);
+                if (committed)
+                {
+                    await retry.Should().ThrowAsync<SessionAlreadyExistsException>();
+                    Evictions(logs).Should().BeEmpty(fired);
+                }
+                else
+                {
+                    await retry();
+                    Evictions(logs).Should().ContainSingle(fired).Which.Should().Contain("session a,").And.Contain("session new under");
+                }
+
+                (await ListIdsAsync(store)).Should().BeEquivalentTo(["b", "c", "new"], fired);
+                SqliteFaultChecks.Scalar(folder, "SELECT count(*) FROM messages WHERE session_id = 'a'").Should().Be(0);
+                SqliteFaultChecks.Scalar(folder, "SELECT count(*) FROM session_participants WHERE session_id = 'a'").Should().Be(0);
+                (await store.ListSessionsAsync(new SessionQuery { Participant = "q" }, Ct)).Sessions.Should().BeEmpty(fired);
+                (await store.ListSessionsAsync(new SessionQuery { Participant = "r" }, Ct)).Sessions.Select(s => s.SessionId).Should().Equal("new");
+
+                // The count row rolled back with the eviction: the next create evicts exactly one more ("b").
+                await store.CreateSessionAsync("next", ["p"], cancellationToken: Ct);
+                (await ListIdsAsync(store)).Should().BeEquivalentTo(["c", "new", "next"], fired);
+                SqliteFaultChecks.FileShouldBeConsistent(folder);
+            },
+            SessionLimitPolicy.EvictLeastRecentlyActive);
+        output.WriteLine($"create evicting under MaxSessions: {count} points");
     }
 
     [Fact]
@@ -200,16 +257,26 @@ public sealed class SqliteSessionInjectedFaultTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The run below under a Reject session limit, for checks that need no log events.</summary>
+    private static Task<int> ForEachPointAsync(
+        string write,
+        Func<SessionPersistence, Task> seed,
+        Func<SessionPersistence, Task> act,
+        Func<SessionPersistence, string, string, Task> check,
+        string? seedFile = null) =>
+        ForEachPointAsync(write, seed, act, (store, folder, fired, _) => check(store, folder, fired), SessionLimitPolicy.Reject, seedFile);
+
     /// <summary>
     /// Traces <paramref name="act"/> after <paramref name="seed"/> on a fresh file, then for every k fails its k-th
-    /// point on another fresh file and runs <paramref name="check"/> on the same instance, then reopens and checks the
-    /// file. Returns how many points the write reached.
+    /// point on another fresh file and runs <paramref name="check"/> on the same instance (with that instance's log
+    /// events), then reopens and checks the file. Returns how many points the write reached.
     /// </summary>
     private static async Task<int> ForEachPointAsync(
         string write,
         Func<SessionPersistence, Task> seed,
         Func<SessionPersistence, Task> act,
-        Func<SessionPersistence, string, string, Task> check,
+        Func<SessionPersistence, string, string, CapturingLoggerFactory, Task> check,
+        SessionLimitPolicy policy,
         string? seedFile = null)
     {
         IReadOnlyList<string>? points = null;
@@ -224,7 +291,8 @@ public sealed class SqliteSessionInjectedFaultTests(ITestOutputHelper output)
                 }
 
                 var faults = new InjectedIoFaults();
-                await using (var store = SqliteFaultChecks.Open(folder, faults, maxSessions: MaxSessions))
+                using var logs = new CapturingLoggerFactory();
+                await using (var store = SqliteFaultChecks.Open(folder, faults, maxSessions: MaxSessions, sessionLimitPolicy: policy, logs: logs))
                 {
                     await seed(store);
                     if (k == 0)
@@ -240,7 +308,7 @@ public sealed class SqliteSessionInjectedFaultTests(ITestOutputHelper output)
                     var run = () => act(store);
                     (await run.Should().ThrowAsync<StoreUnavailableException>($"{write} failed at {points![k - 1]}")).WithInnerException<IOException>();
                     faults.Fired.Should().Be(points![k - 1]);
-                    await check(store, folder, faults.Fired!);
+                    await check(store, folder, faults.Fired!, logs);
                 }
 
                 SqliteFaultChecks.FileShouldBeConsistent(folder);
@@ -254,5 +322,18 @@ public sealed class SqliteSessionInjectedFaultTests(ITestOutputHelper output)
         }
 
         return points!.Count;
+    }
+
+    private static List<string> Evictions(CapturingLoggerFactory logs) => [.. logs.Events.Where(e => e.Id.Id == 607).Select(e => e.Message)];
+
+    private static async Task<List<string>> ListIdsAsync(SessionPersistence store)
+    {
+        var ids = new List<string>();
+        await foreach (var id in store.Store.ListSessionIdsAsync(Ct))
+        {
+            ids.Add(id);
+        }
+
+        return ids;
     }
 }

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Multichat.Persistence.Stores.Sqlite;
 using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Stores.Sqlite;
@@ -22,7 +23,8 @@ public sealed class SqliteStoreInjectedFaultTests(ITestOutputHelper output)
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static TheoryData<string> Writes => ["append", "batch", "batch-with-stored-ids", "append-over-limit", "trim", "import-new", "import-replace"];
+    public static TheoryData<string> Writes =>
+        ["append", "batch", "batch-with-stored-ids", "append-over-limit", "batch-with-stored-ids-under-reject", "trim", "import-new", "import-replace"];
 
     [Theory]
     [MemberData(nameof(Writes))]
@@ -43,6 +45,70 @@ public sealed class SqliteStoreInjectedFaultTests(ITestOutputHelper output)
         output.WriteLine($"{write}: {points.Count} points [{string.Join(", ", points)}]; outcomes {string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}"))}");
     }
 
+    [Fact]
+    public async Task AppendMessages_RefusedUnderRejectWithAnIoErrorAtEachFaultPoint_StoresNothingAndTheSameInstanceStillRefuses()
+    {
+        IReadOnlyList<string>? points = null;
+        for (var k = 0; points is null || k <= points.Count; k++)
+        {
+            var folder = SqliteTestFolder.Create();
+            try
+            {
+                var faults = new InjectedIoFaults();
+                await using (var store = SqliteFaultChecks.Open(folder, faults, maxMessagesPerSession: 6, messageLimitPolicy: MessageLimitPolicy.Reject))
+                {
+                    await store.CreateSessionAsync(Main, ["a", "b"], cancellationToken: Ct);
+                    await store.AddMessagesAsync(Main, Seeded.Select(m => Message(Main, m.Id)), Ct);
+
+                    // m4 is stored, n1 and n2 are new: 5 + 2 > 6.
+                    var refused = () => store.AddMessagesAsync(Main, Messages("m4", "n1", "n2"), Ct);
+                    if (k == 0)
+                    {
+                        faults.Trace();
+                        await refused.Should().ThrowAsync<QuotaExceededException>();
+                        points = faults.Reached;
+                        points.Should().Equal([SqliteFaultPoints.AppendBeforeBegin, SqliteFaultPoints.WriteBeforeRollback], "the refusal is one transaction that inserts nothing");
+                        continue;
+                    }
+
+                    faults.FailAt(k);
+                    var thrown = (await refused.Should().ThrowAsync<SessionPersistenceException>()).Which;
+                    var fired = faults.Fired!;
+                    var because = $"the refused append failed at point {k} ({fired})";
+                    if (thrown is StoreUnavailableException)
+                    {
+                        thrown.InnerException.Should().BeOfType<IOException>(because);
+                    }
+                    else
+                    {
+                        // Only the rollback of the refusing transaction, which wrote nothing: its failure is not what
+                        // the caller needs to hear, and the next write discards the transaction.
+                        thrown.Should().BeOfType<QuotaExceededException>(because);
+                        fired.Should().Be(SqliteFaultPoints.WriteBeforeRollback, because);
+                        k.Should().Be(points!.Count, $"{because}: only the last point is the refusing transaction's rollback");
+                    }
+
+                    await SqliteFaultChecks.SessionShouldHoldAsync(store, Main, Seeded, 5, because);
+                    SqliteFaultChecks.FileShouldBeConsistent(folder);
+                    await refused.Should().ThrowAsync<QuotaExceededException>(because);
+                    (await store.AddMessageAsync(Message(Main, "n1"), Ct)).Sequence.Should().Be(6, $"{because}: the refusals took no sequence");
+                    await refused.Should().ThrowAsync<QuotaExceededException>($"{because}: n2 is still one too many");
+                    (await store.AddMessagesAsync(Main, Messages("n1", "m4"), Ct)).Select(m => (m.Id, m.Sequence)).Should().Equal([("n1", 6L), ("m4", 4L)], because);
+                }
+
+                SqliteFaultChecks.FileShouldBeConsistent(folder);
+                await using var reopened = SqliteFaultChecks.Open(folder);
+                await SqliteFaultChecks.SessionShouldHoldAsync(reopened, Main, [.. Seeded, ("n1", 6)], 6, "after reopening");
+            }
+            finally
+            {
+                SqliteTestFolder.Delete(folder);
+            }
+        }
+
+        output.WriteLine($"refused append: {points!.Count} points [{string.Join(", ", points)}]");
+    }
+
     /// <summary>Seeds a fresh file, runs the write (failing its k-th point when k &gt; 0), checks everything; returns the points reached.</summary>
     private static async Task<IReadOnlyList<string>> RunAsync(Scenario scenario, int failAt)
     {
@@ -50,7 +116,7 @@ public sealed class SqliteStoreInjectedFaultTests(ITestOutputHelper output)
         try
         {
             var faults = new InjectedIoFaults();
-            await using (var store = SqliteFaultChecks.Open(folder, faults, maxMessagesPerSession: scenario.MaxMessages))
+            await using (var store = SqliteFaultChecks.Open(folder, faults, maxMessagesPerSession: scenario.MaxMessages, messageLimitPolicy: scenario.Policy))
             {
                 await store.CreateSessionAsync(Main, ["a", "b"], cancellationToken: Ct);
                 await store.AddMessagesAsync(Main, Seeded.Select(m => Message(Main, m.Id)), Ct);
@@ -133,6 +199,9 @@ public sealed class SqliteStoreInjectedFaultTests(ITestOutputHelper output)
         Func<string, string> StateAfterFault,
         IReadOnlyDictionary<string, ((string Id, long Sequence)[] Rows, long LastSequence)?> States)
     {
+        /// <summary>What an append beyond <see cref="MaxMessages"/> does.</summary>
+        public MessageLimitPolicy Policy { get; init; } = MessageLimitPolicy.TrimOldest;
+
         public (string Id, long Sequence)[] Expected(string state) => States[state]?.Rows ?? [];
 
         public long LastSequence(string state) => States[state]?.LastSequence ?? 0;
@@ -168,6 +237,11 @@ public sealed class SqliteStoreInjectedFaultTests(ITestOutputHelper output)
                     return Single(
                         5, s => s.AddMessagesAsync(Main, Messages("n1", "n2"), Ct),
                         (seeded, 5), ([("m3", 3), ("m4", 4), ("m5", 5), ("n1", 6), ("n2", 7)], 7));
+                case "batch-with-stored-ids-under-reject":
+                    // Too many were all of it new (5 + 3 > 7), so the append counts what is new (one) before it inserts.
+                    return Single(
+                        7, s => s.AddMessagesAsync(Main, Messages("n1", "m4", "m5"), Ct),
+                        (seeded, 5), ([.. seeded, ("n1", 6)], 6)) with { Policy = MessageLimitPolicy.Reject };
                 case "trim":
                     return Single(None, s => s.TrimMessagesAsync(Main, 2, Ct), (seeded, 5), ([("m4", 4), ("m5", 5)], 5));
                 case "import-new":
