@@ -67,7 +67,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
         var sessionPath = Path.Combine(_context.SessionsFolder, JsonSessionKey.For(session.SessionId), "session.json");
 
         // An eviction is the ordinary delete (the victim's lock, then its files), run while the count lock is held; the
-        // count lowers the count itself, so it is the delete without the count.
+        // session count lowers the count itself, so it gets the delete that leaves the count alone.
         return OnCountAsync(_count.CreateAsync(
             limit,
             session.SessionId,
