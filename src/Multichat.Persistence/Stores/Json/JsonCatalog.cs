@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
@@ -31,6 +32,25 @@ internal sealed class JsonCatalog(JsonStoreContext context)
 
             return _snapshot;
         }
+    }
+
+    /// <summary>
+    /// The session <see cref="JsonStore.ListSessionsAsync"/> lists last (the oldest <see cref="ChatSession.UpdatedAt"/>,
+    /// then the lowest id), leaving out the ids in <paramref name="except"/>; null when no other session is listed. One
+    /// pass over the cached records after the usual refresh: no session's messages are read beyond what listing reads.
+    /// </summary>
+    public ChatSession? LeastRecentlyActive(IReadOnlySet<string> except)
+    {
+        ChatSession? last = null;
+        foreach (var session in Sessions())
+        {
+            if (!except.Contains(session.SessionId) && (last is null || SessionCursor.CompareForListing(session, last) > 0))
+            {
+                last = session;
+            }
+        }
+
+        return last;
     }
 
     private void Refresh()

@@ -1,20 +1,22 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
+using Multichat.Persistence.Maintenance;
 
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
 /// <c>{root}/sessions.count</c>: the store-level lock and session count behind MaxSessions. Creates under a limit hold
-/// its OS lock across the whole create, so checking and creating are one step across processes. The count is an upper
-/// bound of the sessions stored: a create raises it before writing the session and lowers it again only when nothing
-/// was stored, a delete lowers it after the session is gone, so a crash can only leave it too high. When it says full,
-/// the sessions are counted again (a folder listing) under the lock, and the create is refused only if still full.
+/// its OS lock across the whole create, so checking, evicting and creating are one step across processes. The count is
+/// an upper bound of the sessions stored: a create raises it before writing the session and lowers it again only when
+/// nothing was stored, a delete (an eviction too) lowers it after the session is gone, so a crash can only leave it too
+/// high. When it says full, the sessions are counted again (a folder listing) under the lock, and the create is refused,
+/// or makes room, only if still full.
 /// Creates and imports that do not take the lock (no limit) stamp the board's <see cref="JsonActivityBoard.UncountedSlot"/>
 /// instead; a count recorded before the latest stamp, or in an earlier boot, is not trusted until counted again.
 /// See docs/storage/json.md.
 /// </summary>
-internal sealed class JsonSessionCount(JsonStoreContext context) : IDisposable
+internal sealed class JsonSessionCount(JsonStoreContext context, JsonCatalog catalog) : IDisposable
 {
     private const int RecordSize = 48;
     private static ReadOnlySpan<byte> Magic => "MCHCNT1\n"u8;
@@ -25,16 +27,29 @@ internal sealed class JsonSessionCount(JsonStoreContext context) : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>
-    /// Runs <paramref name="create"/> under the lock if the store holds fewer than <paramref name="maxSessions"/> sessions,
-    /// with one more reserved in the count while it runs.
+    /// Runs <paramref name="create"/> under the lock if the store holds fewer than <see cref="SessionLimit.MaxSessions"/>
+    /// sessions, with one more reserved in the count while it runs. At the limit, refuses, or under
+    /// <see cref="SessionLimitPolicy.EvictLeastRecentlyActive"/> first deletes the least recently active sessions through
+    /// <paramref name="delete"/> until there is room.
     /// </summary>
-    /// <param name="maxSessions">The limit, positive.</param>
+    /// <param name="limit">The limit, <see cref="SessionLimit.IsLimited"/>.</param>
     /// <param name="sessionId">The id being created.</param>
     /// <param name="sessionPath">The session's <c>session.json</c>: tells a refused create of an existing id, and a failed create that stored nothing.</param>
-    /// <param name="create">Creates the session; throws <see cref="SessionAlreadyExistsException"/> when it exists.</param>
-    /// <param name="cancellationToken">Cancels the wait for the lock.</param>
-    public async Task<ChatSession> CreateAsync(int maxSessions, string sessionId, string sessionPath, Func<Task<ChatSession>> create, CancellationToken cancellationToken)
+    /// <param name="create">Creates the session; throws <see cref="SessionAlreadyExistsException"/> when it exists. Gets
+    /// the caller's token, or none once a session was evicted for it (a cancelled create would then have cost a session
+    /// for nothing).</param>
+    /// <param name="delete">Deletes a session through the store's ordinary delete (under that session's lock); false when
+    /// it was gone already.</param>
+    /// <param name="cancellationToken">Cancels the wait for the lock and an eviction's delete.</param>
+    public async Task<ChatSession> CreateAsync(
+        SessionLimit limit,
+        string sessionId,
+        string sessionPath,
+        Func<CancellationToken, Task<ChatSession>> create,
+        Func<string, CancellationToken, Task<bool>> delete,
+        CancellationToken cancellationToken)
     {
+        var maxSessions = limit.MaxSessions;
         var started = await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -45,19 +60,30 @@ internal sealed class JsonSessionCount(JsonStoreContext context) : IDisposable
                 record = Recount(file);
             }
 
+            var evicted = false;
             if (record.Count >= maxSessions)
             {
-                // The same answer as the Memory store gives: an existing id is a conflict before it is a quota matter.
-                throw File.Exists(sessionPath)
-                    ? SessionAlreadyExistsException.ForSession(sessionId)
-                    : QuotaExceededException.ForSessions(maxSessions);
+                // The same answer as the Memory store gives: an existing id is a conflict before it is a quota matter, and
+                // nothing is evicted for it.
+                if (File.Exists(sessionPath))
+                {
+                    throw SessionAlreadyExistsException.ForSession(sessionId);
+                }
+
+                if (!limit.Evicts)
+                {
+                    throw QuotaExceededException.ForSessions(maxSessions);
+                }
+
+                record = await EvictAsync(file, record, maxSessions, sessionId, delete, cancellationToken).ConfigureAwait(false);
+                evicted = true;
             }
 
             // The reservation goes first: a crash from here on leaves the count too high, never too low.
             Write(file, record with { Count = record.Count + 1, ExactAt = 0 });
             try
             {
-                return await create().ConfigureAwait(false);
+                return await create(evicted ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (StoredNothing(ex, sessionPath))
             {
@@ -69,6 +95,47 @@ internal sealed class JsonSessionCount(JsonStoreContext context) : IDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Deletes the session listed last until the count is below <paramref name="maxSessions"/>, lowering the count after
+    /// each (so a crash between an eviction and the create leaves the count right, the victim gone, the new session not
+    /// created). <paramref name="record"/> is exact here: recounted, or unchanged since its last count.
+    /// </summary>
+    private async Task<Record> EvictAsync(
+        SafeFileHandle file, Record record, int maxSessions, string sessionId, Func<string, CancellationToken, Task<bool>> delete, CancellationToken cancellationToken)
+    {
+        // Each candidate is tried once, so the loop ends even when the listing keeps offering one that is already gone.
+        var tried = new HashSet<string>(StringComparer.Ordinal) { sessionId };
+        while (record.Count >= maxSessions)
+        {
+            // Damaged records are counted but never listed: a store full of them has nothing to evict.
+            var victim = catalog.LeastRecentlyActive(tried)?.SessionId ?? throw QuotaExceededException.ForSessions(maxSessions);
+            tried.Add(victim);
+            bool deleted;
+            try
+            {
+                deleted = await delete(victim, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreCorruptedException)
+            {
+                // Its record was damaged since it was listed: it stays (and counted); the next one goes instead.
+                continue;
+            }
+
+            if (!deleted)
+            {
+                // Deleted by another instance since it was listed, without lowering the count: count again.
+                record = Recount(file);
+                continue;
+            }
+
+            record = record with { Count = record.Count - 1, ExactAt = 0 };
+            Write(file, record);
+            SessionEvictionLog.Report(context.Logger, JsonStore.StoreName, victim, sessionId, maxSessions);
+        }
+
+        return record;
     }
 
     /// <summary>Runs <paramref name="delete"/> under the lock and lowers the count when it deleted a session.</summary>

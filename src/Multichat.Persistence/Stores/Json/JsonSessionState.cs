@@ -165,7 +165,12 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         Log.Close();
     }
 
-    public IReadOnlyList<ChatMessage> Append(JsonStoreContext context, IReadOnlyList<ChatMessage> messages, DateTimeOffset now)
+    /// <summary>
+    /// Stores the messages whose ids are new, after the stored originals are looked up. Under a <paramref name="limit"/>
+    /// that rejects, a batch whose new messages would take <see cref="MessageCount"/> past it throws before anything is
+    /// written (no line, no sequence); one of stored ids only is answered as ever.
+    /// </summary>
+    public IReadOnlyList<ChatMessage> Append(JsonStoreContext context, IReadOnlyList<ChatMessage> messages, DateTimeOffset now, MessageLimit limit)
     {
         var ids = Ids.Open(context, Log, Document!.Incarnation);
         RaiseIssued(context, ids.Highest);
@@ -173,6 +178,12 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
         var first = next + 1;
         var stored = BatchSequencer.Assign(
             messages, ref next, now, (State: this, Context: context, Ids: ids), static (s, id) => s.State.Ids.FindStored(s.Context, s.State.Log, s.State.Document!, s.Ids, id));
+
+        var added = (int)(next - first + 1);
+        if (limit.Refuses(MessageCount, added))
+        {
+            throw QuotaExceededException.ForMessages(Document.SessionId, MessageCount, added, limit.MaxMessages);
+        }
 
         if (next >= first)
         {

@@ -47,15 +47,17 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
         _context = new JsonStoreContext(root, options.TimeProvider, logger, options.Durability == Durability.Full, options.LockTimeout, board, options.Faults);
         _leases = new JsonLeases(_context);
         _catalog = new JsonCatalog(_context);
-        _count = new JsonSessionCount(_context);
+        _count = new JsonSessionCount(_context, _catalog);
     }
 
-    public string Name => "json";
+    /// <summary>The store's name in telemetry and logs.</summary>
+    internal const string StoreName = "json";
+
+    public string Name => StoreName;
 
     public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
-        var maxSessions = limit.MaxSessions;
-        if (maxSessions <= 0)
+        if (!limit.IsLimited)
         {
             return CreateSessionAsync(session, counted: false, cancellationToken);
         }
@@ -63,8 +65,16 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         _counting = true;
         var sessionPath = Path.Combine(_context.SessionsFolder, JsonSessionKey.For(session.SessionId), "session.json");
+
+        // An eviction is the ordinary delete (the victim's lock, then its files), run while the count lock is held; the
+        // session count lowers the count itself, so it gets the delete that leaves the count alone.
         return OnCountAsync(_count.CreateAsync(
-            maxSessions, session.SessionId, sessionPath, () => CreateSessionAsync(session, counted: true, cancellationToken), cancellationToken));
+            limit,
+            session.SessionId,
+            sessionPath,
+            ct => CreateSessionAsync(session, counted: true, ct),
+            DeleteSessionCoreAsync,
+            cancellationToken));
     }
 
     private Task<ChatSession> CreateSessionAsync(ChatSession session, bool counted, CancellationToken cancellationToken) =>
@@ -156,17 +166,18 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
 
     public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
         string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default) =>
-        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Max: limit.Trims ? limit.MaxMessages : 0, Id: sessionId), static (state, a) =>
+        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Limit: limit, Id: sessionId), static (state, a) =>
         {
             if (state.Document is null)
             {
                 throw SessionNotFoundException.ForSession(a.Id);
             }
 
-            var stored = state.Append(a.Context, a.Messages, a.Context.Clock.GetUtcNow());
-            if (a.Max > 0)
+            // Under the session's lock, like the append itself: a Reject check here cannot be passed by two appenders.
+            var stored = state.Append(a.Context, a.Messages, a.Context.Clock.GetUtcNow(), a.Limit);
+            if (a.Limit.Trims)
             {
-                state.Trim(a.Context, a.Max, compact: false);
+                state.Trim(a.Context, a.Limit.MaxMessages, compact: false);
             }
 
             return stored;

@@ -12,6 +12,7 @@ namespace Multichat.Persistence.Tests.Stores.Json;
 internal static class JsonFaultScenarios
 {
     private const string S = "s";
+    private const string Old = "old";
 
     public static readonly Dictionary<string, Scenario> All = new[]
     {
@@ -29,6 +30,13 @@ internal static class JsonFaultScenarios
         new Scenario("import", Setup: r => SeedAsync(r, 3), Act: r => ImportAsync(r, "imp", replace: false), Verify: VerifyImportAsync),
         new Scenario("import replacing", Setup: r => SeedAsync(r, 10), Act: r => ImportAsync(r, S, replace: true), Verify: VerifyImportAsync),
         new Scenario("create under MaxSessions", Setup: r => SeedAsync(r, 3), Act: CreateAsync, Verify: VerifyCreateAsync) { MaxSessions = 3, LimitCheck = 3 },
+
+        // MaxSessions 2 under EvictLeastRecentlyActive: the create deletes "old" (the ordinary delete's points), lowers the
+        // count, then reserves and creates.
+        new Scenario("create evicting under MaxSessions", Setup: SeedWithAnOlderSessionAsync, Act: CreateAsync, Verify: VerifyEvictingCreateAsync)
+        {
+            MaxSessions = 2, SessionPolicy = SessionLimitPolicy.EvictLeastRecentlyActive, LimitCheck = 2,
+        },
         new Scenario("create without a limit", Setup: SeedCountedAsync, Act: CreateAsync, Verify: VerifyCreateAsync) { LimitCheck = 3 },
         new Scenario("checkpoint", Setup: r => SeedAsync(r, 10), Act: DisposeAsync, Verify: VerifyAppendAsync) { Checkpoints = true },
         new Scenario("torn tail set aside", Setup: TornTailAsync, Act: r => AppendAsync(r, "m-11"), Verify: VerifyAppendAsync),
@@ -58,6 +66,14 @@ internal static class JsonFaultScenarios
         options.MaxSessions = 3;
         await using var counted = SessionPersistence.Create(options);
         await counted.CreateSessionAsync(S, ["a", "b"], "t0", cancellationToken: Ct);
+    }
+
+    /// <summary>"old", with two messages, and then the seeded session: "old" is the least recently active.</summary>
+    private static async Task SeedWithAnOlderSessionAsync(FaultRun run)
+    {
+        await run.Store.CreateSessionAsync(Old, ["a"], cancellationToken: Ct);
+        await run.Store.AddMessagesAsync(Old, [Message(Old, "o-1"), Message(Old, "o-2")], Ct);
+        await SeedAsync(run, 10);
     }
 
     /// <summary>A writer that died mid-line left half a line at the end of the log; the next append sets it aside.</summary>
@@ -297,6 +313,45 @@ internal static class JsonFaultScenarios
         await VerifyAppendAsync(run, $"{because}, the other session");
     }
 
+    /// <summary>
+    /// An eviction never comes after its create: "c" exists only with "old" gone. "old" is gone or whole (its two
+    /// messages, read without writing, so it stays the least recently active); the retried create evicts it if the failed
+    /// one did not, and the store then holds exactly "s" and "c".
+    /// </summary>
+    private static async Task VerifyEvictingCreateAsync(FaultRun run, string because)
+    {
+        var created = await run.Store.GetSessionAsync("c", Ct) is not null;
+        var old = await run.Store.GetSessionAsync(Old, Ct) is not null;
+        (created && old).Should().BeFalse($"the victim goes before the create ({because})");
+        if (old)
+        {
+            (await StoredMessages.ReadAllAsync(run.Store, Old, Ct)).Select(m => (m.Id, m.Sequence)).Should().Equal([("o-1", 1L), ("o-2", 2L)], $"not evicted: whole ({because})");
+        }
+        else
+        {
+            await AbsentAsync(run.Store, Old, because);
+        }
+
+        run.Outcome ??= created ? "evicted and created" : old ? "nothing evicted, not created" : "evicted, not created";
+        var retry = () => run.Store.CreateSessionAsync("c", ["a"], "created", cancellationToken: Ct);
+        if (created)
+        {
+            await retry.Should().ThrowAsync<SessionAlreadyExistsException>(because);
+        }
+        else
+        {
+            await retry();
+        }
+
+        await AbsentAsync(run.Store, Old, $"evicted by now ({because})");
+        (await ListedAsync(run.Store)).Keys.Should().BeEquivalentTo([S, "c"], because);
+
+        // The probes of the same instance's check are there after reopening.
+        var probes = await StoredMessages.ReadAllAsync(run.Store, "c", Ct);
+        await SessionAsync(run.Store, "c", probes.ToDictionary(m => m.Id, m => m.Sequence), [], 0, because);
+        await VerifyAppendAsync(run, $"{because}, the other session");
+    }
+
     private static void Acknowledge(FaultRun run, IEnumerable<ChatMessage> stored) =>
         Acknowledge(run, stored.ToDictionary(m => m.Id, m => m.Sequence, StringComparer.Ordinal));
 
@@ -333,6 +388,9 @@ internal static class JsonFaultScenarios
     public sealed record Scenario(string Name, Func<FaultRun, Task> Setup, Func<FaultRun, Task> Act, Func<FaultRun, string, Task> Verify)
     {
         public int MaxSessions { get; init; }
+
+        /// <summary>What a create at <see cref="MaxSessions"/> does.</summary>
+        public SessionLimitPolicy SessionPolicy { get; init; }
 
         public int MaxMessages { get; init; }
 

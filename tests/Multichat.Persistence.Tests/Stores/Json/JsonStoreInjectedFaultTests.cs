@@ -141,13 +141,14 @@ public sealed class JsonStoreInjectedFaultTests
             return;
         }
 
-        if (scenario.MaxSessions > 0)
+        // An evicting instance lets every create in: the count is checked by one that refuses.
+        if (scenario.MaxSessions > 0 && scenario.SessionPolicy == SessionLimitPolicy.Reject)
         {
             await SessionLimitHoldsAsync(run.Store, scenario.LimitCheck, because);
             return;
         }
 
-        await using var counted = Open(run.Folder, durability, scenario with { MaxSessions = scenario.LimitCheck }, null);
+        await using var counted = Open(run.Folder, durability, scenario with { MaxSessions = scenario.LimitCheck, SessionPolicy = SessionLimitPolicy.Reject }, null);
         await SessionLimitHoldsAsync(counted, scenario.LimitCheck, because);
     }
 
@@ -158,6 +159,7 @@ public sealed class JsonStoreInjectedFaultTests
         if (scenario.MaxSessions > 0)
         {
             options.MaxSessions = scenario.MaxSessions;
+            options.SessionLimitPolicy = scenario.SessionPolicy;
         }
 
         if (scenario.MaxMessages > 0)
