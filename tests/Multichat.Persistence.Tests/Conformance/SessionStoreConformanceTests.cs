@@ -46,6 +46,9 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
     {
     }
 
+    /// <summary>Where every instance the test opens logs, unless the test passes its own; none by default.</summary>
+    protected virtual ILoggerFactory? Logs => null;
+
     /// <summary>Removes the storage named <paramref name="storageKey"/> after the test.</summary>
     protected virtual ValueTask DeleteStorageAsync(string storageKey) => ValueTask.CompletedTask;
 
@@ -73,6 +76,7 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
     /// <summary>Opens an instance over this test's storage that logs into <paramref name="logs"/>.</summary>
     protected Task<SessionPersistence> OpenAsync(Action<SessionPersistenceOptions>? configure, ILoggerFactory? logs)
     {
+        logs ??= Logs;
         var options = new SessionPersistenceOptions { TimeProvider = Clock };
         ConfigureStorage(options, StorageKey);
         ConfigureLayers(options);
