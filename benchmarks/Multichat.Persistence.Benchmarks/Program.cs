@@ -2,6 +2,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using Multichat.Persistence.Benchmarks.Lifecycle;
+using Multichat.Persistence.Benchmarks.Protection;
 
 // Every benchmark class in this assembly, chosen on the command line, e.g.
 //   dotnet run -c Release --project benchmarks/Multichat.Persistence.Benchmarks -- --filter '*Memory*'
@@ -10,6 +11,12 @@ using Multichat.Persistence.Benchmarks.Lifecycle;
 if (args is ["backup-restore", ..])
 {
     return await BackupRestoreRun.RunAsync(args);
+}
+
+// "compression-size" prints the stored size of a generated conversation with compression and encryption off and on.
+if (args is ["compression-size", ..])
+{
+    return await CompressionSizeRun.RunAsync();
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, DefaultConfig.Instance.AddColumn(StatisticColumn.Median));
