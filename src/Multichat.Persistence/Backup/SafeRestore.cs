@@ -57,7 +57,7 @@ internal static class SafeRestore
             if (item.Session is { } session)
             {
                 sessions++;
-                Accept(validate, session.SessionId, v => v.Session(session, nameof(archive)));
+                Accept(validate, session.SessionId, v => v.Session(session, nameof(archive), stored: true));
                 if (refuseExisting is not null && await refuseExisting.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     throw new SessionAlreadyExistsException(
@@ -68,7 +68,7 @@ internal static class SafeRestore
             {
                 var message = item.Message!;
                 messages++;
-                Accept(validate, message.SessionId, v => v.Message(message with { Sequence = 0 }, message.SessionId, nameof(archive)));
+                Accept(validate, message.SessionId, v => v.Message(message with { Sequence = 0 }, message.SessionId, nameof(archive), stored: true));
             }
         }
 

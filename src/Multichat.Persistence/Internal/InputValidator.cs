@@ -73,12 +73,16 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
         return list;
     }
 
-    public void Session(ChatSession? session, string paramName)
+    /// <param name="session">The session.</param>
+    /// <param name="paramName">The parameter named in errors.</param>
+    /// <param name="stored">The values are in their stored form (import, restore): an envelope may be as long as the
+    /// sealed form of the longest value allowed; the protection layer checks what it opens.</param>
+    public void Session(ChatSession? session, string paramName, bool stored = false)
     {
         ArgumentNullException.ThrowIfNull(session, paramName);
         Id(session.SessionId, $"{paramName}.{nameof(ChatSession.SessionId)}");
         Participants(session.Participants, $"{paramName}.{nameof(ChatSession.Participants)}");
-        if (session.Title is { Length: > MaxTitleLength })
+        if (session.Title is { } title && title.Length > Limit(MaxTitleLength, title, stored))
         {
             throw new ArgumentException(
                 $"{paramName}.{nameof(ChatSession.Title)} has {session.Title.Length} characters; at most {MaxTitleLength} are allowed.", paramName);
@@ -89,10 +93,10 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
             WellFormedText(session.Title, paramName, nameof(ChatSession.Title));
         }
 
-        Metadata(session.Metadata, $"{paramName}.{nameof(ChatSession.Metadata)}");
+        Metadata(session.Metadata, $"{paramName}.{nameof(ChatSession.Metadata)}", stored);
     }
 
-    public void Message(ChatMessage? message, string sessionId, string paramName)
+    public void Message(ChatMessage? message, string sessionId, string paramName, bool stored = false)
     {
         ArgumentNullException.ThrowIfNull(message, paramName);
         Id(message.Id, $"{paramName}.{nameof(ChatMessage.Id)}");
@@ -114,7 +118,7 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
             throw new ArgumentNullException(paramName, $"{paramName}.{nameof(ChatMessage.Content)} is null; use an empty string for no text.");
         }
 
-        if (message.Content.Length > options.MaxContentLength)
+        if (message.Content.Length > Limit(options.MaxContentLength, message.Content, stored))
         {
             throw new ArgumentException(
                 $"{paramName}.{nameof(ChatMessage.Content)} has {message.Content.Length} characters; at most {options.MaxContentLength} are allowed (MaxContentLength).",
@@ -129,7 +133,7 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                 $"{paramName}.{nameof(ChatMessage.Sequence)} is {message.Sequence}; leave it 0, the store assigns sequences.", paramName);
         }
 
-        Metadata(message.Metadata, $"{paramName}.{nameof(ChatMessage.Metadata)}");
+        Metadata(message.Metadata, $"{paramName}.{nameof(ChatMessage.Metadata)}", stored);
     }
 
     public IReadOnlyList<ChatMessage> Batch(string sessionId, IEnumerable<ChatMessage>? messages, string paramName)
@@ -162,7 +166,7 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
         return list;
     }
 
-    public void Metadata(IReadOnlyDictionary<string, string>? metadata, string paramName)
+    public void Metadata(IReadOnlyDictionary<string, string>? metadata, string paramName, bool stored = false)
     {
         if (metadata is null)
         {
@@ -188,7 +192,7 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
                 throw new ArgumentException($"{paramName}['{key}'] is null; metadata values are strings.", paramName);
             }
 
-            if (value.Length > options.MaxMetadataValueLength)
+            if (value.Length > Limit(options.MaxMetadataValueLength, value, stored))
             {
                 throw new ArgumentException(
                     $"{paramName}['{key}'] has {value.Length} characters; at most {options.MaxMetadataValueLength} are allowed (MaxMetadataValueLength).",
@@ -198,6 +202,12 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
             WellFormedText(value, paramName, key);
         }
     }
+
+    /// <summary>The longest a value may be: the plain limit, or for a stored envelope the length of the sealed form of
+    /// a value at that limit (UTF-8 takes at most 3 bytes a character, base64 4 characters per 3 bytes, plus the
+    /// envelope's header, nonce and tag).</summary>
+    private static long Limit(int plainLimit, string value, bool stored) =>
+        stored && Protection.ValueEnvelope.IsEnvelope(value) ? 4L * plainLimit + 140 : plainLimit;
 
     /// <summary>
     /// Refuses an unpaired surrogate: no store can write it as UTF-8, and JSON serializers would silently store U+FFFD,

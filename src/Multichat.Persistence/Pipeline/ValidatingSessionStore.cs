@@ -92,7 +92,7 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
 
     private void ValidateImported(ChatSession session)
     {
-        _validate.Session(session, nameof(session));
+        _validate.Session(session, nameof(session), stored: true);
         if (session.LastSequence < 0)
         {
             throw new ArgumentException(
@@ -109,7 +109,7 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
             ArgumentNullException.ThrowIfNull(message, nameof(messages));
 
             // Imported messages keep their sequence; every other rule is the one for new messages.
-            _validate.Message(message with { Sequence = 0 }, sessionId, $"{nameof(messages)}[{i}]");
+            _validate.Message(message with { Sequence = 0 }, sessionId, $"{nameof(messages)}[{i}]", stored: true);
             if (message.Sequence < 1)
             {
                 throw new ArgumentException($"Imported message '{message.Id}' has no sequence; exported messages keep theirs.", nameof(messages));

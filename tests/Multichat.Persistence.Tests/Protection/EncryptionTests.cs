@@ -161,6 +161,28 @@ public sealed class EncryptionTests
     }
 
     [Fact]
+    public async Task Restore_ValuesAtTheirLimits_FitThoughTheirEnvelopesAreLonger()
+    {
+        await using var store = Open(o => ProtectionSettings.Encrypt(o));
+        var options = new SessionPersistenceOptions();
+        await store.CreateSessionAsync(
+            "s-1", ["Agent-1"], title: new string('t', 4096),
+            metadata: new Dictionary<string, string> { ["k"] = new string('v', options.MaxMetadataValueLength) }, cancellationToken: Ct);
+        await store.AddMessageAsync(Message("m-1", new string('c', options.MaxContentLength)), Ct);
+        using var archive = new MemoryStream();
+        await store.BackupAsync(archive, Ct);
+        archive.Position = 0;
+        await using var target = Open(o => ProtectionSettings.Encrypt(o));
+
+        (await target.VerifyBackupAsync(archive, Ct)).Messages.Should().Be(1);
+        archive.Position = 0;
+        await target.RestoreAsync(archive, cancellationToken: Ct);
+
+        (await target.GetMessagesAsync("s-1", 1, Ct))[0].Content.Length.Should().Be(options.MaxContentLength);
+        (await target.GetSessionAsync("s-1", Ct))!.Metadata["k"].Length.Should().Be(options.MaxMetadataValueLength);
+    }
+
+    [Fact]
     public async Task Import_FromAPlainStore_EncryptsWhatItWrites()
     {
         await using var source = Open(_ => { });
