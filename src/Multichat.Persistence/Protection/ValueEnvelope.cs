@@ -39,6 +39,13 @@ internal static class ValueEnvelope
     /// </summary>
     public static string Seal(string plain, in ValueLocation where, EncryptionKeyRing? ring, int compressAtLeast)
     {
+        // Nothing to do (no key, and too short to compress even at 3 UTF-8 bytes a character): the common path of a
+        // store without protection costs one prefix check.
+        if (ring is null && (compressAtLeast <= 0 || 3L * plain.Length < compressAtLeast) && !IsEnvelope(plain))
+        {
+            return plain;
+        }
+
         var plainLength = StrictUtf8.GetByteCount(plain);
         var rented = ArrayPool<byte>.Shared.Rent(plainLength);
         byte[]? compressedRent = null;
