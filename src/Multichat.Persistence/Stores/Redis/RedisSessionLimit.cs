@@ -69,7 +69,13 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
 
     /// <summary>Takes a create lease, recounting once when the count says full or is missing.</summary>
     /// <exception cref="QuotaExceededException">The store holds <paramref name="maxSessions"/> sessions (with creates under way).</exception>
-    public async Task<Lease> ReserveCreateAsync(int maxSessions, CancellationToken cancellationToken)
+    public async Task<Lease> ReserveCreateAsync(int maxSessions, CancellationToken cancellationToken) =>
+        await TryReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false) ?? throw QuotaExceededException.ForSessions(maxSessions);
+
+    /// <summary>Takes a create lease, recounting once when the count says full or is missing; <see langword="null"/>
+    /// when the store holds <paramref name="maxSessions"/> sessions (with creates under way), so a create that evicts
+    /// knows to make room first.</summary>
+    public async Task<Lease?> TryReserveCreateAsync(int maxSessions, CancellationToken cancellationToken)
     {
         var lease = new Lease(keys.Creating, NewToken());
         var recounted = false;
@@ -88,7 +94,7 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
                 default:
                     if (recounted || !await RecountAsync((string?)result[1] ?? string.Empty, cancellationToken).ConfigureAwait(false))
                     {
-                        throw QuotaExceededException.ForSessions(maxSessions);
+                        return null;
                     }
 
                     recounted = true;
