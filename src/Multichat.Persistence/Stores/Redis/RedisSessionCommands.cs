@@ -16,6 +16,10 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     // (most often: another evicting create took the room), so the store as a whole makes progress.
     private const int EvictionRounds = 32;
 
+    // Single node: how many rounds after the first (which proposes) check that the candidates hold every older index
+    // entry; later rounds evict the oldest candidates as they are (see SessionScripts.CreateEvicting).
+    private const int StrictEvictionRounds = 3;
+
     public async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(session.SessionId);
@@ -124,7 +128,12 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
                 throw SessionAlreadyExistsException.ForSession(sessionId);
             }
 
-            var victim = await victims.FindAsync(cancellationToken).ConfigureAwait(false);
+            var (victim, removedStale) = await victims.FindAsync(cancellationToken).ConfigureAwait(false);
+            if (removedStale)
+            {
+                continue; // index entries of sessions that are gone counted in the recount: recount without them first
+            }
+
             if (victim is null)
             {
                 // Every slot is held by a create under way (its session not written yet): let it land, then evict.
@@ -152,13 +161,14 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         scriptKeys[0] = keys.Meta;
         scriptKeys[1] = keys.Recent;
         limitKeys.CopyTo(scriptKeys.AsSpan(2));
-        var scriptValues = new RedisValue[11 + (2 * pairs)];
+        var scriptValues = new RedisValue[12 + (2 * pairs)];
         values.AsSpan(0, 8).CopyTo(scriptValues);
         scriptValues[8] = maxSessions;
         scriptValues[9] = RedisKeys.BucketCount;
 
         // Spare candidates absorb concurrent evicting creates taking the same oldest sessions; more each round.
         scriptValues[10] = Math.Min(2 << round, 256);
+        scriptValues[11] = round <= StrictEvictionRounds ? "1" : "0";
         for (var i = 0; i < pairs; i++)
         {
             var bucket = (int)candidates[2 * i];
@@ -166,8 +176,8 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
             var victim = new SessionKeys(context.Keys.Base(bucket), id, context.Keys.Recent(bucket), context.Keys.Stats(bucket));
             var at = 2 + limitKeys.Length + (4 * i);
             (scriptKeys[at], scriptKeys[at + 1], scriptKeys[at + 2], scriptKeys[at + 3]) = (victim.Meta, victim.Messages, victim.Ids, victim.Stats);
-            scriptValues[11 + (2 * i)] = bucket;
-            scriptValues[12 + (2 * i)] = id;
+            scriptValues[12 + (2 * i)] = bucket;
+            scriptValues[13 + (2 * i)] = id;
         }
 
         return (scriptKeys, scriptValues);

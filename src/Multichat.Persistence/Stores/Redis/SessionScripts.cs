@@ -53,8 +53,9 @@ internal static class SessionScripts
     /// eviction of the least recently active sessions and the insert in one script. KEYS as <see cref="Create"/> on a
     /// single node (KEYS[4..3+B] every bucket's recency index, B = ARGV[10]), then four per candidate victim: its
     /// record, messages, id map and its bucket's statistics. ARGV[1..8] as <see cref="Create"/>, ARGV[9] the limit,
-    /// ARGV[10] B, ARGV[11] how many candidates beyond the ones needed to propose, then bucket (0-based) and id per
-    /// candidate.
+    /// ARGV[10] B, ARGV[11] how many candidates beyond the ones needed to propose, ARGV[12] '1' to check that the
+    /// candidates hold every older entry (else the oldest candidates are taken as they are), then bucket (0-based) and
+    /// id per candidate.
     /// Returns {1, evicted id…} when created, {0} when the id exists (checked first: nothing is evicted), or
     /// {-1, count, bucket, id, …} when the store is full and the candidates passed do not decide the victims: the
     /// caller runs the script again with the candidates returned.
@@ -69,7 +70,11 @@ internal static class SessionScripts
     /// first it needs only when <c>ZCOUNT</c> shows that no index entry at or below the last victim's score is missing
     /// from the candidates; otherwise (a concurrent create or import changed the indexes) it proposes anew. Concurrent
     /// evicting creates that pick the same victims do not make each other propose anew: a victim already gone is
-    /// skipped and the next candidate, the spare ones, take its place.</para>
+    /// skipped and the next candidate, the spare ones, take its place. Creates that keep landing in the oldest
+    /// milliseconds (a burst of creates when all sessions are only milliseconds old: their timestamps are taken before
+    /// their scripts run) could make that check fail round after round, so the caller asks for it only in the first
+    /// rounds and then takes the oldest candidates it has: what landed since the proposal was created after it, so is
+    /// newer in fact if not by its timestamp. The limit itself is counted in the same script either way.</para>
     /// <para>An entry whose record is gone is removed (not reported: there was no session); a damaged record (no
     /// participants, or another type) is skipped, not evicted, as the delete script leaves it too. Eviction is the
     /// delete script's work per victim, the session count <c>n</c> (kept when it exists) included; a victim's
@@ -98,6 +103,7 @@ internal static class SessionScripts
         local max = tonumber(ARGV[9])
         local buckets = tonumber(ARGV[10])
         local spare = tonumber(ARGV[11])
+        local strict = ARGV[12] == '1'
         local function propose(count, need)
           local want = need + spare
           local scores = {}
@@ -123,10 +129,10 @@ internal static class SessionScripts
         if count >= max then
           local first = 4 + buckets
           local passed = {}
-          for j = 12, #ARGV, 2 do
+          for j = 13, #ARGV, 2 do
             local bucket = tonumber(ARGV[j])
             local id = ARGV[j + 1]
-            local k = first + 2 * (j - 12)
+            local k = first + 2 * (j - 13)
             local recent = KEYS[4 + bucket]
             local score = redis.call('ZSCORE', recent, id)
             if score then
@@ -154,12 +160,14 @@ internal static class SessionScripts
             if #usable < need then return propose(count, need) end
             table.sort(usable, precedes)
             local last = usable[need]
-            for b = 0, buckets - 1 do
-              local expected = 0
-              for _, c in ipairs(passed) do
-                if c.bucket == b and c.score <= last.score then expected = expected + 1 end
+            if strict then
+              for b = 0, buckets - 1 do
+                local expected = 0
+                for _, c in ipairs(passed) do
+                  if c.bucket == b and c.score <= last.score then expected = expected + 1 end
+                end
+                if redis.call('ZCOUNT', KEYS[4 + b], '-inf', last.raw) ~= expected then return propose(count, need) end
               end
-              if redis.call('ZCOUNT', KEYS[4 + b], '-inf', last.raw) ~= expected then return propose(count, need) end
             end
             for i = 1, need do
               local c = usable[i]
