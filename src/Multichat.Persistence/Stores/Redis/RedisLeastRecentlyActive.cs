@@ -13,7 +13,7 @@ namespace Multichat.Persistence.Stores.Redis;
 internal sealed class RedisLeastRecentlyActive(RedisStoreContext context)
 {
     // KEYS[1] a bucket's recency index, ARGV[1] the bucket's key base. Walks the index from its oldest entry and
-    // returns {stale entries removed, then id, u ticks, …} for every session in the oldest millisecond that holds a
+    // returns {sessions the index holds, stale entries removed, then id, u ticks, …} for every session in the oldest millisecond that holds a
     // readable record (at most 1,000; ticks decide the order within the millisecond on the client). An entry whose
     // record is gone is removed, as a listing removes it; a damaged record (no participants, or another type) is skipped, since the delete script
     // leaves such a record alone too. At most 1,000 entries are walked, so damage never makes one call long.
@@ -47,15 +47,17 @@ internal sealed class RedisLeastRecentlyActive(RedisStoreContext context)
         end
         for _, id in ipairs(stale) do redis.call('ZREM', KEYS[1], id) end
         table.insert(out, 1, #stale)
+        table.insert(out, 1, redis.call('ZCARD', KEYS[1]))
         return out
         """;
 
     /// <summary>
-    /// The least recently active session's id (<see langword="null"/> when no bucket holds a readable one), and whether
-    /// index entries of sessions that are gone were removed on the way: those counted in a recount, so the caller
-    /// recounts before it evicts anyone.
+    /// The least recently active session's id (<see langword="null"/> when no bucket holds a readable one), how many
+    /// sessions the indexes hold (each bucket's read atomically, the buckets one after another), and whether index
+    /// entries of sessions that are gone were removed on the way: those counted in a recount, so the caller recounts
+    /// before it evicts anyone.
     /// </summary>
-    public async Task<(string? Victim, bool RemovedStale)> FindAsync(CancellationToken cancellationToken)
+    public async Task<(string? Victim, long Indexed, bool RemovedStale)> FindAsync(CancellationToken cancellationToken)
     {
         var calls = new Task<RedisResult>[RedisKeys.BucketCount];
         for (var bucket = 0; bucket < RedisKeys.BucketCount; bucket++)
@@ -66,11 +68,13 @@ internal sealed class RedisLeastRecentlyActive(RedisStoreContext context)
         string? victim = null;
         var victimTicks = long.MaxValue;
         var removedStale = false;
+        long indexed = 0;
         foreach (var result in await Task.WhenAll(calls).ConfigureAwait(false))
         {
             var found = (RedisResult[])result!;
-            removedStale |= (int)found[0] > 0;
-            for (var i = 1; i + 1 < found.Length; i += 2)
+            indexed += (long)found[0];
+            removedStale |= (int)found[1] > 0;
+            for (var i = 2; i + 1 < found.Length; i += 2)
             {
                 var id = (string)found[i]!;
                 if (!long.TryParse((string?)found[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
@@ -85,6 +89,6 @@ internal sealed class RedisLeastRecentlyActive(RedisStoreContext context)
             }
         }
 
-        return (victim, removedStale);
+        return (victim, indexed, removedStale);
     }
 }

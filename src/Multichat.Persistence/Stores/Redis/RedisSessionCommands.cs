@@ -20,6 +20,13 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     // entry; later rounds evict the oldest candidates as they are (see SessionScripts.CreateEvicting).
     private const int StrictEvictionRounds = 3;
 
+    // Cluster: how often in a row an evicting create waits (1, 2, 4, … 128 ms: 255 ms in all) for creates under way
+    // to land, when the count says full and the indexes do not and nothing changes meanwhile, before it is refused.
+    private const int MaxEvictionWaits = 8;
+
+    // Cluster: the most rounds (lease attempt, then an eviction or a wait) of one evicting create.
+    private const int ClusterEvictionRounds = 256;
+
     public async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(session.SessionId);
@@ -113,10 +120,19 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     /// eviction and the create are separate steps here (no script sees both slots), so each eviction is committed and
     /// reported before the create runs; an existing id is refused before each eviction.
     /// </summary>
+    /// <remarks>
+    /// The count errs high on purpose (a lease of a process that stopped counts until it expires; see
+    /// <see cref="RedisSessionLimit"/>). That is safe for a refusal, not for an eviction: a phantom would cost a real
+    /// session. So a session is evicted only while the sessions the indexes hold reach the limit; when the count says
+    /// full and the indexes do not, the difference is creates under way (waited for, briefly: they land within a round
+    /// trip or two) or leases of stopped processes, and the create is refused as under Reject until those expire.
+    /// </remarks>
     private async Task<RedisSessionLimit.Lease> ReserveEvictingAsync(string sessionId, SessionKeys keys, int maxSessions, CancellationToken cancellationToken)
     {
         var victims = new RedisLeastRecentlyActive(context);
-        for (var round = 0; round < EvictionRounds; round++)
+        var waits = 0;
+        (string? Victim, long Indexed) waitedOn = default;
+        for (var round = 0; round < ClusterEvictionRounds; round++)
         {
             if (await context.Limit.TryReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false) is { } lease)
             {
@@ -128,22 +144,33 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
                 throw SessionAlreadyExistsException.ForSession(sessionId);
             }
 
-            var (victim, removedStale) = await victims.FindAsync(cancellationToken).ConfigureAwait(false);
-            if (removedStale)
+            var found = await victims.FindAsync(cancellationToken).ConfigureAwait(false);
+            if (found.RemovedStale)
             {
                 continue; // index entries of sessions that are gone counted in the recount: recount without them first
             }
 
-            if (victim is null)
+            if (found.Indexed < maxSessions || found.Victim is null)
             {
-                // Every slot is held by a create under way (its session not written yet): let it land, then evict.
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1 << round, 100)), cancellationToken).ConfigureAwait(false);
+                // Creates under way land and other creates evict: while that changes what is seen, waiting is
+                // worthwhile; a count held full by leases of stopped processes changes nothing.
+                if ((found.Victim, found.Indexed) != waitedOn)
+                {
+                    (waitedOn, waits) = ((found.Victim, found.Indexed), 0);
+                }
+
+                if (waits == MaxEvictionWaits)
+                {
+                    throw QuotaExceededException.ForSessions(maxSessions);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(1 << waits++), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            if (await DeleteSessionAsync(victim, cancellationToken).ConfigureAwait(false))
+            if (await DeleteSessionAsync(found.Victim, cancellationToken).ConfigureAwait(false))
             {
-                SessionEvictionLog.Report(context.Logger, RedisStore.StoreName, victim, sessionId, maxSessions);
+                SessionEvictionLog.Report(context.Logger, RedisStore.StoreName, found.Victim, sessionId, maxSessions);
             }
         }
 
