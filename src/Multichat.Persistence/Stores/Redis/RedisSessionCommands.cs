@@ -11,9 +11,9 @@ namespace Multichat.Persistence.Stores.Redis;
 /// </summary>
 internal sealed class RedisSessionCommands(RedisStoreContext context)
 {
-    // How often an evicting create proposes victims anew (single node) or makes room and tries for a lease again
-    // (cluster) before it gives up. Each round that fails means another writer changed the oldest sessions meanwhile
-    // (most often: another evicting create took the room), so the store as a whole makes progress.
+    // Single node: how often an evicting create runs its script before it gives up. Each round that neither creates
+    // nor refuses means another writer changed the oldest sessions meanwhile (most often: another evicting create took
+    // the victims), so the store as a whole makes progress.
     private const int EvictionRounds = 32;
 
     // Single node: how many rounds after the first (which proposes) check that the candidates hold every older index
@@ -161,7 +161,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
 
                 if (waits == MaxEvictionWaits)
                 {
-                    throw QuotaExceededException.ForSessions(maxSessions);
+                    throw HeldFull(maxSessions, found.Indexed);
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(1 << waits++), cancellationToken).ConfigureAwait(false);
@@ -209,6 +209,10 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
 
         return (scriptKeys, scriptValues);
     }
+
+    private static QuotaExceededException HeldFull(int maxSessions, long indexed) => new(string.Create(
+        CultureInfo.InvariantCulture,
+        $"The store's session count is at the MaxSessions limit of {maxSessions}, but only {indexed} sessions exist: the rest are creates under way, or leases of creates and deletes that stopped midway (a crash, a timeout), which count until they expire. Nothing was evicted for them. Retry the create; such leases expire after the lease time (10 × (connect timeout + operation timeout), at least 1 minute)."));
 
     private static QuotaExceededException NoRoomMade(int maxSessions) => new(
         $"The store holds {maxSessions} sessions, the MaxSessions limit, and no room could be made by evicting the least recently active: other writers kept changing the oldest sessions, or they are damaged. Retry the create, or delete sessions.");
