@@ -29,11 +29,13 @@ internal static class MessageScripts
         """;
 
     /// <summary>
-    /// One round trip: idempotency (id → seq map), sequences, writes, counters, activity indexes and trimming.
-    /// KEYS[4] the bucket's recency index, KEYS[5] its statistics; ARGV: now (ticks), the activity score, the most
-    /// messages to keep (0 = all), then id and body per message. Returns per input message the new sequence (a
-    /// number) or the stored original member (a string), or nil when there is no session, or the string 'ids' when
-    /// the id map is damaged beyond the repair below (nothing was written).
+    /// One round trip: idempotency (id → seq map), the Reject limit, sequences, writes, counters, activity indexes and
+    /// trimming. KEYS[4] the bucket's recency index, KEYS[5] its statistics; ARGV: now (ticks), the activity score, the
+    /// most messages to keep (TrimOldest; 0 = all), the most messages the session may hold (Reject; 0 = no limit),
+    /// then id and body per message. Returns per input message the new sequence (a number) or the stored original
+    /// member (a string), or nil when there is no session, or the string 'ids' when the id map is damaged beyond the
+    /// repair below, or the string 'quota STORED NEW' when the Reject limit refuses the batch (in both cases nothing of
+    /// the batch was written).
     /// </summary>
     /// <remarks>
     /// The id map holds exactly one entry per stored message (every write keeps it so: appends add one per message,
@@ -44,6 +46,10 @@ internal static class MessageScripts
     /// <c>RebuildLimit</c> messages so one script never blocks the server for long). When it still does not match (the
     /// messages are damaged too, or the session is larger), the append is refused as corrupted instead of risking a
     /// duplicate.
+    /// <para>The Reject limit is checked after that repair (it counts new ids against the map) and before the first
+    /// write of the batch: ids neither in the map nor earlier in the batch are new, and when there are any and the
+    /// stored count <c>n</c> (after trims) plus them passes the limit, nothing is written. A batch of stored ids only
+    /// is never refused. The script is atomic, so appenders on any number of machines never pass the limit together.</para>
     /// </remarks>
     public const string Append = TrimFunction + """
         local meta = redis.call('HMGET', KEYS[1], 'l', 'n', 'k')
@@ -60,10 +66,24 @@ internal static class MessageScripts
             if not seq or redis.call('HSETNX', KEYS[3], id, seq) == 0 then return 'ids' end
           end
         end
+        local limit = tonumber(ARGV[4])
+        if limit > 0 then
+          local new = 0
+          local seen = {}
+          for i = 5, #ARGV, 2 do
+            local id = ARGV[i]
+            if not seen[id] then
+              seen[id] = true
+              if redis.call('HEXISTS', KEYS[3], id) == 0 then new = new + 1 end
+            end
+          end
+          local held = n or 0
+          if new > 0 and held + new > limit then return 'quota ' .. held .. ' ' .. new end
+        end
         local last = first
         local out = {}
         local fresh = {}
-        for i = 4, #ARGV, 2 do
+        for i = 5, #ARGV, 2 do
           local id = ARGV[i]
           if fresh[id] then
             out[#out + 1] = fresh[id]

@@ -8,23 +8,24 @@ namespace Multichat.Persistence.Stores.Redis;
 internal sealed class RedisMessageCommands(RedisStoreContext context)
 {
     public async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, int maxMessages, CancellationToken cancellationToken = default)
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(sessionId);
         var now = context.Clock.GetUtcNow();
         // The bucket's base and the session id are not sent: the script cuts them from KEYS[4] and KEYS[1] when needed.
-        var values = new RedisValue[3 + (messages.Count * 2)];
+        var values = new RedisValue[4 + (messages.Count * 2)];
         values[0] = now.UtcTicks;
         values[1] = RedisRecordCodec.Score(now.UtcTicks);
-        values[2] = maxMessages;
+        values[2] = limit.Trims ? limit.MaxMessages : 0;
+        values[3] = limit.Rejects ? limit.MaxMessages : 0;
         var records = new ChatMessage[messages.Count];
         for (var i = 0; i < messages.Count; i++)
         {
             // The stored form (timestamp, metadata copy) is fixed before the script runs; only the sequence comes back.
             var record = MessageRecords.Stored(messages[i], 0, now);
             records[i] = record;
-            values[3 + (2 * i)] = record.Id;
-            values[4 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(record);
+            values[4 + (2 * i)] = record.Id;
+            values[5 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(record);
         }
 
         var faults = context.Faults;
@@ -39,6 +40,11 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
 
         if (result.Resp2Type != ResultType.Array)
         {
+            if (Refusal((string?)result) is { } refused)
+            {
+                throw QuotaExceededException.ForMessages(sessionId, refused.Stored, refused.New, limit.MaxMessages);
+            }
+
             // The id map does not match the messages and could not be rebuilt from them (see the script): appending
             // could store an acknowledged id a second time, so nothing was written.
             throw IdMapDamaged(sessionId);
@@ -154,6 +160,17 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
                     $"Imported message '{(string?)result[1]}' has an id that is stored in session '{sessionId}' already or repeats in the batch; message ids are unique in a session. Nothing of the batch was written.",
                     nameof(messages));
         }
+    }
+
+    // The script's answer when the Reject limit refused the batch: 'quota STORED NEW'.
+    private static (long Stored, int New)? Refusal(string? answer)
+    {
+        var parts = answer?.Split(' ');
+        return parts is ["quota", var stored, var fresh]
+            && long.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var storedCount)
+            && int.TryParse(fresh, NumberStyles.None, CultureInfo.InvariantCulture, out var newCount)
+            ? (storedCount, newCount)
+            : null;
     }
 
     private static StoreCorruptedException IdMapDamaged(string sessionId) => new(

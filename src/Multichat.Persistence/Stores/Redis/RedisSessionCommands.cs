@@ -1,5 +1,6 @@
 using System.Globalization;
 using Multichat.Persistence.Internal;
+using Multichat.Persistence.Maintenance;
 using StackExchange.Redis;
 
 namespace Multichat.Persistence.Stores.Redis;
@@ -10,20 +11,42 @@ namespace Multichat.Persistence.Stores.Redis;
 /// </summary>
 internal sealed class RedisSessionCommands(RedisStoreContext context)
 {
-    public async Task<ChatSession> CreateSessionAsync(ChatSession session, int maxSessions, CancellationToken cancellationToken = default)
+    // Single node: how often an evicting create runs its script before it gives up. Each round that neither creates
+    // nor refuses means another writer changed the oldest sessions meanwhile (most often: another evicting create took
+    // the victims), so the store as a whole makes progress.
+    private const int EvictionRounds = 32;
+
+    // Single node: how many rounds after the first (which proposes) check that the candidates hold every older index
+    // entry; later rounds evict the oldest candidates as they are (see SessionScripts.CreateEvicting).
+    private const int StrictEvictionRounds = 3;
+
+    // Cluster: how often in a row an evicting create waits (1, 2, 4, … 128 ms: 255 ms in all) for creates under way
+    // to land, when the count says full and the indexes do not and nothing changes meanwhile, before it is refused.
+    private const int MaxEvictionWaits = 8;
+
+    // Cluster: the most rounds (lease attempt, then an eviction or a wait) of one evicting create.
+    private const int ClusterEvictionRounds = 256;
+
+    public async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(session.SessionId);
         var now = context.Clock.GetUtcNow().UtcTicks;
         var cluster = await context.Runner.IsClusterAsync(cancellationToken).ConfigureAwait(false);
+        var maxSessions = limit.MaxSessions;
         RedisValue[] values =
         [
             RedisRecordCodec.JoinParticipants(session.Participants), session.Title ?? string.Empty, session.Title is null ? "0" : "1",
             RedisRecordCodec.EncodeMetadata(session.Metadata), now, RedisRecordCodec.Score(now), keys.Base, session.SessionId,
-            cluster ? 0 : Math.Max(maxSessions, 0),
+            cluster ? 0 : maxSessions,
         ];
         int outcome;
         var faults = context.Faults;
-        if (!cluster)
+        if (!cluster && limit.Evicts)
+        {
+            await CreateEvictingOnNodeAsync(session.SessionId, keys, values, maxSessions, cancellationToken).ConfigureAwait(false);
+            outcome = 1;
+        }
+        else if (!cluster)
         {
             faults?.Reach(RedisFaultPoints.CreateBeforeScript);
             outcome = (int)await context.Runner.EvaluateAsync(SessionScripts.Create, [keys.Meta, keys.Recent, .. context.Keys.LimitKeys], values, cancellationToken).ConfigureAwait(false);
@@ -32,7 +55,9 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         else
         {
             faults?.Reach(RedisFaultPoints.CreateBeforeLease);
-            var lease = await context.Limit.ReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false);
+            var lease = limit.Evicts
+                ? await ReserveEvictingAsync(session.SessionId, keys, maxSessions, cancellationToken).ConfigureAwait(false)
+                : await context.Limit.ReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false);
             faults?.Reach(RedisFaultPoints.CreateAfterLease);
 
             // An exception here (a timeout: the create may have happened) leaves the lease to expire, counting high.
@@ -53,6 +78,144 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
 
         return SessionRecords.New(session, new DateTimeOffset(now, TimeSpan.Zero));
     }
+
+    /// <summary>
+    /// Single node: the check, the evictions and the insert in one script (<see cref="SessionScripts.CreateEvicting"/>).
+    /// A run at the limit that was not given the victims' keys proposes candidates, and the next run gets their keys;
+    /// so a create at the limit is two round trips, one below it.
+    /// </summary>
+    private async Task CreateEvictingOnNodeAsync(string sessionId, SessionKeys keys, RedisValue[] values, int maxSessions, CancellationToken cancellationToken)
+    {
+        RedisResult[] candidates = [];
+        var faults = context.Faults;
+        for (var round = 0; round < EvictionRounds; round++)
+        {
+            var (scriptKeys, scriptValues) = EvictingArguments(keys, values, maxSessions, candidates, round);
+            faults?.Reach(RedisFaultPoints.CreateBeforeScript);
+            var answer = (RedisResult[])(await context.Runner.EvaluateAsync(SessionScripts.CreateEvicting, scriptKeys, scriptValues, cancellationToken).ConfigureAwait(false))!;
+            faults?.Reach(RedisFaultPoints.CreateAfterScript);
+            switch ((int)answer[0])
+            {
+                case 1:
+                    for (var i = 1; i < answer.Length; i++)
+                    {
+                        SessionEvictionLog.Report(context.Logger, RedisStore.StoreName, (string)answer[i]!, sessionId, maxSessions);
+                    }
+
+                    return;
+                case 0:
+                    throw SessionAlreadyExistsException.ForSession(sessionId);
+                default:
+                    candidates = answer[2..];
+                    break;
+            }
+        }
+
+        throw NoRoomMade(maxSessions);
+    }
+
+    /// <summary>
+    /// Cluster: takes the create lease as a Reject create does, and while the count says full, evicts the least
+    /// recently active session first, through the ordinary delete (its own lease and settle), then tries again. The
+    /// eviction and the create are separate steps here (no script sees both slots), so each eviction is committed and
+    /// reported before the create runs; an existing id is refused before each eviction.
+    /// </summary>
+    /// <remarks>
+    /// The count errs high on purpose (a lease of a process that stopped counts until it expires; see
+    /// <see cref="RedisSessionLimit"/>). That is safe for a refusal, not for an eviction: a phantom would cost a real
+    /// session. So a session is evicted only while the sessions the indexes hold reach the limit; when the count says
+    /// full and the indexes do not, the difference is creates under way (waited for, briefly: they land within a round
+    /// trip or two) or leases of stopped processes, and the create is refused as under Reject until those expire.
+    /// </remarks>
+    private async Task<RedisSessionLimit.Lease> ReserveEvictingAsync(string sessionId, SessionKeys keys, int maxSessions, CancellationToken cancellationToken)
+    {
+        var victims = new RedisLeastRecentlyActive(context);
+        var waits = 0;
+        (string? Victim, long Indexed) waitedOn = default;
+        for (var round = 0; round < ClusterEvictionRounds; round++)
+        {
+            if (await context.Limit.TryReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false) is { } lease)
+            {
+                return lease;
+            }
+
+            if (await context.Runner.RunAsync(db => db.KeyExistsAsync(keys.Meta), cancellationToken).ConfigureAwait(false))
+            {
+                throw SessionAlreadyExistsException.ForSession(sessionId);
+            }
+
+            var found = await victims.FindAsync(cancellationToken).ConfigureAwait(false);
+            if (found.RemovedStale)
+            {
+                continue; // index entries of sessions that are gone counted in the recount: recount without them first
+            }
+
+            if (found.Indexed < maxSessions || found.Victim is null)
+            {
+                // Creates under way land and other creates evict: while that changes what is seen, waiting is
+                // worthwhile; a count held full by leases of stopped processes changes nothing.
+                if ((found.Victim, found.Indexed) != waitedOn)
+                {
+                    (waitedOn, waits) = ((found.Victim, found.Indexed), 0);
+                }
+
+                if (waits == MaxEvictionWaits)
+                {
+                    throw HeldFull(maxSessions, found.Indexed);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(1 << waits++), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (await DeleteSessionAsync(found.Victim, cancellationToken).ConfigureAwait(false))
+            {
+                SessionEvictionLog.Report(context.Logger, RedisStore.StoreName, found.Victim, sessionId, maxSessions);
+            }
+        }
+
+        throw NoRoomMade(maxSessions);
+    }
+
+    // The evicting create's KEYS and ARGV (see SessionScripts.CreateEvicting): the create's, then per candidate its
+    // bucket and id, and its record, messages, id map and bucket statistics.
+    private (RedisKey[] Keys, RedisValue[] Values) EvictingArguments(
+        SessionKeys keys, RedisValue[] values, int maxSessions, RedisResult[] candidates, int round)
+    {
+        var limitKeys = context.Keys.LimitKeys;
+        var pairs = candidates.Length / 2;
+        var scriptKeys = new RedisKey[2 + limitKeys.Length + (4 * pairs)];
+        scriptKeys[0] = keys.Meta;
+        scriptKeys[1] = keys.Recent;
+        limitKeys.CopyTo(scriptKeys.AsSpan(2));
+        var scriptValues = new RedisValue[12 + (2 * pairs)];
+        values.AsSpan(0, 8).CopyTo(scriptValues);
+        scriptValues[8] = maxSessions;
+        scriptValues[9] = RedisKeys.BucketCount;
+
+        // Spare candidates absorb concurrent evicting creates taking the same oldest sessions; more each round.
+        scriptValues[10] = Math.Min(2 << round, 256);
+        scriptValues[11] = round <= StrictEvictionRounds ? "1" : "0";
+        for (var i = 0; i < pairs; i++)
+        {
+            var bucket = (int)candidates[2 * i];
+            var id = (string)candidates[(2 * i) + 1]!;
+            var victim = new SessionKeys(context.Keys.Base(bucket), id, context.Keys.Recent(bucket), context.Keys.Stats(bucket));
+            var at = 2 + limitKeys.Length + (4 * i);
+            (scriptKeys[at], scriptKeys[at + 1], scriptKeys[at + 2], scriptKeys[at + 3]) = (victim.Meta, victim.Messages, victim.Ids, victim.Stats);
+            scriptValues[12 + (2 * i)] = bucket;
+            scriptValues[13 + (2 * i)] = id;
+        }
+
+        return (scriptKeys, scriptValues);
+    }
+
+    private static QuotaExceededException HeldFull(int maxSessions, long indexed) => new(string.Create(
+        CultureInfo.InvariantCulture,
+        $"The store's session count is at the MaxSessions limit of {maxSessions}, but only {indexed} sessions exist: the rest are creates under way, or leases of creates and deletes that stopped midway (a crash, a timeout), which count until they expire. Nothing was evicted for them. Retry the create; such leases expire after the lease time (10 × (connect timeout + operation timeout), at least 1 minute)."));
+
+    private static QuotaExceededException NoRoomMade(int maxSessions) => new(
+        $"The store holds {maxSessions} sessions, the MaxSessions limit, and no room could be made by evicting the least recently active: other writers kept changing the oldest sessions, or they are damaged. Retry the create, or delete sessions.");
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) => ReadAsync(context, sessionId, cancellationToken);
 

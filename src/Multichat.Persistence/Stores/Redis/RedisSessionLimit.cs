@@ -50,7 +50,8 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
         """;
 
     // Applies a recount only when n did not change since e was read (ARGV[1], '' = there was no count), drops leases
-    // older than the lease time (their owners are gone) and counts the deletes still under way as not done yet.
+    // older than the lease time (their owners are gone) and counts the deletes still under way as not done yet. With
+    // ARGV[4] = '1' (a count that exists and says full) it gives up while any lease is live: see RecountAsync.
     private const string RecountScript = """
         local e = redis.call('HGET', KEYS[1], 'e')
         if (e or '') ~= ARGV[1] then return 0 end
@@ -58,6 +59,7 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
         local cutoff = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3])
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+        if ARGV[4] == '1' and redis.call('ZCARD', KEYS[2]) + redis.call('ZCARD', KEYS[3]) > 0 then return 0 end
         redis.call('HSET', KEYS[1], 'n', tonumber(ARGV[2]) + redis.call('ZCARD', KEYS[3]), 'e', (tonumber(e) or 0) + 1)
         return 1
         """;
@@ -69,7 +71,13 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
 
     /// <summary>Takes a create lease, recounting once when the count says full or is missing.</summary>
     /// <exception cref="QuotaExceededException">The store holds <paramref name="maxSessions"/> sessions (with creates under way).</exception>
-    public async Task<Lease> ReserveCreateAsync(int maxSessions, CancellationToken cancellationToken)
+    public async Task<Lease> ReserveCreateAsync(int maxSessions, CancellationToken cancellationToken) =>
+        await TryReserveCreateAsync(maxSessions, cancellationToken).ConfigureAwait(false) ?? throw QuotaExceededException.ForSessions(maxSessions);
+
+    /// <summary>Takes a create lease, recounting once when the count says full or is missing; <see langword="null"/>
+    /// when the store holds <paramref name="maxSessions"/> sessions (with creates under way), so a create that evicts
+    /// knows to make room first.</summary>
+    public async Task<Lease?> TryReserveCreateAsync(int maxSessions, CancellationToken cancellationToken)
     {
         var lease = new Lease(keys.Creating, NewToken());
         var recounted = false;
@@ -83,12 +91,12 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
                 case 1:
                     return lease;
                 case -1:
-                    await RecountAsync(DamagedEpoch(result), cancellationToken).ConfigureAwait(false);
+                    await RecountAsync(DamagedEpoch(result), quiet: false, cancellationToken).ConfigureAwait(false);
                     continue;
                 default:
-                    if (recounted || !await RecountAsync((string?)result[1] ?? string.Empty, cancellationToken).ConfigureAwait(false))
+                    if (recounted || !await RecountAsync((string?)result[1] ?? string.Empty, quiet: true, cancellationToken).ConfigureAwait(false))
                     {
-                        throw QuotaExceededException.ForSessions(maxSessions);
+                        return null;
                     }
 
                     recounted = true;
@@ -112,7 +120,7 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
                 return lease;
             }
 
-            await RecountAsync(DamagedEpoch(result), cancellationToken).ConfigureAwait(false);
+            await RecountAsync(DamagedEpoch(result), quiet: false, cancellationToken).ConfigureAwait(false);
         }
 
         throw Unsettled();
@@ -136,18 +144,25 @@ internal sealed class RedisSessionLimit(RedisScriptRunner runner, RedisKeys keys
     }
 
     /// <summary>
-    /// Sets the count to the sum of the bucket indexes, if the count did not change meanwhile. Safe with creates and
-    /// deletes under way: the epoch <c>e</c> (read before the indexes) changes with every settle, so a settle between
-    /// the index reads and this write makes it give up instead of being overwritten; a create under way that landed
-    /// before its bucket was read is counted twice (in the indexes and as a lease: high, corrected by the next
-    /// recount); a delete under way is counted as not done (high, or exact once it settles).
+    /// Sets the count to the sum of the bucket indexes, if the count did not change meanwhile: the epoch <c>e</c> (read
+    /// before the indexes) changes with every settle, so a settle between the index reads and this write makes it give
+    /// up instead of being overwritten.
     /// </summary>
+    /// <remarks>
+    /// A create or delete under way while the indexes are read could be counted twice (a create that landed before its
+    /// bucket was read is in the indexes and holds a lease; a delete that had not run yet is in the indexes and is
+    /// counted as not done), leaving the count one high after it settles. So a count that exists and says full is
+    /// recounted only while no lease is live (<paramref name="quiet"/>): then every operation that ran since the epoch
+    /// was read has settled, and changed the epoch if it changed anything, so an applied recount is exact. This matters
+    /// most under eviction, where a count that is too high would evict sessions that need not go. A missing or damaged
+    /// count is recounted even with leases live (it must be initialised; it errs high, as ever).
+    /// </remarks>
     /// <returns>Whether the recount was applied.</returns>
-    private async Task<bool> RecountAsync(string expectedEpoch, CancellationToken cancellationToken)
+    private async Task<bool> RecountAsync(string expectedEpoch, bool quiet, CancellationToken cancellationToken)
     {
         var indexed = await IndexedCountAsync(cancellationToken).ConfigureAwait(false);
         var applied = await runner.EvaluateAsync(
-            RecountScript, [keys.SessionCount, keys.Creating, keys.Deleting], [expectedEpoch, indexed, _leaseMilliseconds], cancellationToken)
+            RecountScript, [keys.SessionCount, keys.Creating, keys.Deleting], [expectedEpoch, indexed, _leaseMilliseconds, quiet ? "1" : "0"], cancellationToken)
             .ConfigureAwait(false);
         return (int)applied == 1;
     }

@@ -44,7 +44,7 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer
     public string Name => StoreName;
 
     public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default) =>
-        _sessions.CreateSessionAsync(session, limit.MaxSessions, cancellationToken);
+        _sessions.CreateSessionAsync(session, limit, cancellationToken);
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         _sessions.GetSessionAsync(sessionId, cancellationToken);
@@ -63,7 +63,7 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer
 
     public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
         string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default) =>
-        _messages.AppendMessagesAsync(sessionId, messages, limit.Trims ? limit.MaxMessages : 0, cancellationToken);
+        _messages.AppendMessagesAsync(sessionId, messages, limit, cancellationToken);
 
     public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default) =>
         _messages.GetMessagesAsync(sessionId, query, cancellationToken);

@@ -8,12 +8,35 @@ namespace Multichat.Persistence.Stores.Redis;
 internal static class SessionScripts
 {
     /// <summary>
+    /// Writes a new session's record and index entries and counts it; KEYS and ARGV[1..8] as <see cref="Create"/>.
+    /// Shared by <see cref="Create"/> and <see cref="CreateEvicting"/>.
+    /// </summary>
+    private const string InsertFunction = """
+        local function insert()
+          redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6])
+          if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[2]) end
+          if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[4]) end
+          redis.call('ZADD', KEYS[2], ARGV[6], ARGV[8])
+          for p in string.gmatch(ARGV[1], '[^\n]+') do
+            redis.call('ZADD', ARGV[7] .. ':p:' .. p, ARGV[6], ARGV[8])
+          end
+          if KEYS[3] and redis.call('HEXISTS', KEYS[3], 'n') == 1 then
+            redis.call('HINCRBY', KEYS[3], 'n', 1)
+            redis.call('HINCRBY', KEYS[3], 'e', 1)
+          end
+        end
+
+        """;
+
+    /// <summary>
     /// KEYS[1] the record, KEYS[2] its bucket's recency index; on a single node also KEYS[3] the session count and
     /// KEYS[4..] every bucket's recency index: there the limit (ARGV[9], 0 = none) is checked against their sizes in
     /// the same script (a server that is not a cluster runs scripts over keys of several slots). On a cluster ARGV[9]
-    /// is 0 and <see cref="RedisSessionLimit"/> keeps the count around this script. Returns 1, 0 (exists) or -1 (full).
+    /// is 0 and <see cref="RedisSessionLimit"/> keeps the count around this script. ARGV: participants joined by LF,
+    /// title, '1' when there is a title, metadata JSON, now (ticks), the activity score, the bucket's key base, the id.
+    /// Returns 1, 0 (exists) or -1 (full).
     /// </summary>
-    public const string Create = """
+    public const string Create = InsertFunction + """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         local max = tonumber(ARGV[9])
         if max > 0 then
@@ -21,18 +44,151 @@ internal static class SessionScripts
           for i = 4, #KEYS do count = count + redis.call('ZCARD', KEYS[i]) end
           if count >= max then return -1 end
         end
-        redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6])
-        if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[2]) end
-        if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[4]) end
-        redis.call('ZADD', KEYS[2], ARGV[6], ARGV[8])
-        for p in string.gmatch(ARGV[1], '[^\n]+') do
-          redis.call('ZADD', ARGV[7] .. ':p:' .. p, ARGV[6], ARGV[8])
-        end
-        if KEYS[3] and redis.call('HEXISTS', KEYS[3], 'n') == 1 then
-          redis.call('HINCRBY', KEYS[3], 'n', 1)
-          redis.call('HINCRBY', KEYS[3], 'e', 1)
-        end
+        insert()
         return 1
+        """;
+
+    /// <summary>
+    /// A create under <see cref="SessionLimitPolicy.EvictLeastRecentlyActive"/> on a single node: the limit check, the
+    /// eviction of the least recently active sessions and the insert in one script. KEYS as <see cref="Create"/> on a
+    /// single node (KEYS[4..3+B] every bucket's recency index, B = ARGV[10]), then four per candidate victim: its
+    /// record, messages, id map and its bucket's statistics. ARGV[1..8] as <see cref="Create"/>, ARGV[9] the limit,
+    /// ARGV[10] B, ARGV[11] how many candidates beyond the ones needed to propose, ARGV[12] '1' to check that the
+    /// candidates hold every older entry (else the oldest candidates are taken as they are), then bucket (0-based) and
+    /// id per candidate.
+    /// Returns {1, evicted id…} when created, {0} when the id exists (checked first: nothing is evicted), or
+    /// {-1, count, bucket, id, …} when the store is full and the candidates passed do not decide the victims: the
+    /// caller runs the script again with the candidates returned.
+    /// </summary>
+    /// <remarks>
+    /// <para>A victim's keys are only known once its id is, and a script may only touch the keys it is given (several
+    /// buckets are several hash slots), so the victims are proposed by one run and checked and evicted by the next:
+    /// from the recency indexes alone (declared), a run at the limit returns as candidates every entry whose score is
+    /// at most that of the (needed + ARGV[11])-th oldest. The next run, with their keys, orders the candidates that
+    /// still are in their index by activity (index score, then the record's <c>u</c> ticks, then the id's UTF-8
+    /// bytes, which is code-point order: the session <c>ListSessionsAsync</c> lists last comes first), and evicts the
+    /// first it needs only when <c>ZCOUNT</c> shows that no index entry at or below the last victim's score is missing
+    /// from the candidates; otherwise (a concurrent create or import changed the indexes) it proposes anew. Concurrent
+    /// evicting creates that pick the same victims do not make each other propose anew: a victim already gone is
+    /// skipped and the next candidate, the spare ones, take its place. Creates that keep landing in the oldest
+    /// milliseconds (a burst of creates when all sessions are only milliseconds old: their timestamps are taken before
+    /// their scripts run) could make that check fail round after round, so the caller asks for it only in the first
+    /// rounds and then takes the oldest candidates it has: what landed since the proposal was created after it, so is
+    /// newer in fact if not by its timestamp. The limit itself is counted in the same script either way.</para>
+    /// <para>An entry whose record is gone is removed (not reported: there was no session); a damaged record (no
+    /// participants, or another type) is skipped, not evicted, as the delete script leaves it too. Eviction is the
+    /// delete script's work per victim, the session count <c>n</c> (kept when it exists) included; a victim's
+    /// participant index keys are found from its record, in its own hash slot, as the delete script finds them.
+    /// Scores are compared as numbers (whole milliseconds, exact in a double) and ticks as digit strings (above
+    /// 2^53).</para>
+    /// </remarks>
+    public const string CreateEvicting = InsertFunction + """
+        local function bytesbefore(a, b)
+          local n = math.min(#a, #b)
+          for i = 1, n do
+            local x, y = string.byte(a, i), string.byte(b, i)
+            if x ~= y then return x < y end
+          end
+          return #a < #b
+        end
+        local function precedes(a, b)
+          if a.score ~= b.score then return a.score < b.score end
+          if a.ticks ~= b.ticks then
+            if #a.ticks ~= #b.ticks then return #a.ticks < #b.ticks end
+            return bytesbefore(a.ticks, b.ticks)
+          end
+          return bytesbefore(a.id, b.id)
+        end
+        if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+        local max = tonumber(ARGV[9])
+        local buckets = tonumber(ARGV[10])
+        local spare = tonumber(ARGV[11])
+        local strict = ARGV[12] == '1'
+        local function propose(count, need)
+          local want = need + spare
+          local scores = {}
+          for b = 0, buckets - 1 do
+            local page = redis.call('ZRANGE', KEYS[4 + b], 0, want - 1, 'WITHSCORES')
+            for i = 2, #page, 2 do scores[#scores + 1] = {tonumber(page[i]), page[i]} end
+          end
+          local out = {-1, count}
+          if #scores == 0 then return out end
+          table.sort(scores, function(x, y) return x[1] < y[1] end)
+          local top = scores[math.min(want, #scores)][2]
+          for b = 0, buckets - 1 do
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[4 + b], '-inf', top, 'BYSCORE', 'LIMIT', 0, want + 1000)) do
+              out[#out + 1] = b
+              out[#out + 1] = id
+            end
+          end
+          return out
+        end
+        local count = 0
+        for b = 0, buckets - 1 do count = count + redis.call('ZCARD', KEYS[4 + b]) end
+        local result = {1}
+        if count >= max then
+          local first = 4 + buckets
+          local passed = {}
+          for j = 13, #ARGV, 2 do
+            local bucket = tonumber(ARGV[j])
+            local id = ARGV[j + 1]
+            local k = first + 2 * (j - 13)
+            local recent = KEYS[4 + bucket]
+            local score = redis.call('ZSCORE', recent, id)
+            if score then
+              if redis.call('EXISTS', KEYS[k]) == 0 then
+                redis.call('ZREM', recent, id)
+                count = count - 1
+              else
+                local c = {bucket = bucket, id = id, k = k, score = tonumber(score), raw = score}
+                local rec = redis.pcall('HMGET', KEYS[k], 'p', 'u', 'n')
+                if not rec.err and rec[1] then
+                  c.p = rec[1]
+                  c.n = tonumber(rec[3]) or 0
+                  c.ticks = rec[2] or (score .. '0000')
+                end
+                passed[#passed + 1] = c
+              end
+            end
+          end
+          local need = count - max + 1
+          if need > 0 then
+            local usable = {}
+            for _, c in ipairs(passed) do
+              if c.p then usable[#usable + 1] = c end
+            end
+            if #usable < need then return propose(count, need) end
+            table.sort(usable, precedes)
+            local last = usable[need]
+            if strict then
+              for b = 0, buckets - 1 do
+                local expected = 0
+                for _, c in ipairs(passed) do
+                  if c.bucket == b and c.score <= last.score then expected = expected + 1 end
+                end
+                if redis.call('ZCOUNT', KEYS[4 + b], '-inf', last.raw) ~= expected then return propose(count, need) end
+              end
+            end
+            for i = 1, need do
+              local c = usable[i]
+              local recent = KEYS[4 + c.bucket]
+              local base = string.sub(recent, 1, -8)
+              for p in string.gmatch(c.p, '[^\n]+') do
+                redis.call('ZREM', base .. ':p:' .. p, c.id)
+              end
+              redis.call('ZREM', recent, c.id)
+              if c.n > 0 then redis.call('HINCRBY', KEYS[c.k + 3], 'messages', 0 - c.n) end
+              redis.call('DEL', KEYS[c.k], KEYS[c.k + 1], KEYS[c.k + 2])
+              if redis.call('HEXISTS', KEYS[3], 'n') == 1 then
+                redis.call('HINCRBY', KEYS[3], 'n', -1)
+                redis.call('HINCRBY', KEYS[3], 'e', 1)
+              end
+              result[#result + 1] = c.id
+            end
+          end
+        end
+        insert()
+        return result
         """;
 
     /// <summary>

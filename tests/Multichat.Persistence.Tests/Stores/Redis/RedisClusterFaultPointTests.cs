@@ -34,5 +34,8 @@ public sealed class RedisClusterFaultPointTests(RedisClusterFixture cluster) : I
         points["import"].Should().Equal(
             "redis.import-session.before-lease", "redis.import-session.after-lease", "redis.import-session.before-script", "redis.import-session.after-script",
             "redis.import-session.after-settle", "redis.import-messages.before-script", "redis.import-messages.after-script");
+        points["evict"].Should().Equal(
+            "redis.create.before-lease", "redis.delete.before-lease", "redis.delete.after-lease", "redis.delete.before-script", "redis.delete.after-script",
+            "redis.delete.after-settle", "redis.create.after-lease", "redis.create.before-script", "redis.create.after-script", "redis.create.after-settle");
     }
 }

@@ -29,5 +29,7 @@ public sealed class RedisFaultPointTests(RedisSingleNodeFixture redis) : IAsyncL
         points["delete"].Should().Equal("redis.delete.before-script", "redis.delete.after-script");
         points["import"].Should().Equal(
             "redis.import-session.before-script", "redis.import-session.after-script", "redis.import-messages.before-script", "redis.import-messages.after-script");
+        points["evict"].Should().Equal(
+            "redis.create.before-script", "redis.create.after-script", "redis.create.before-script", "redis.create.after-script");
     }
 }
