@@ -4,7 +4,7 @@ namespace Multichat.Persistence.Tests.Stores.Redis;
 
 /// <summary>The conformance suite against a 3-primary Redis Cluster; each test keeps to its own key prefix.</summary>
 [Collection(RedisClusterGroup.Name)]
-public sealed class RedisClusterConformanceTests(RedisClusterFixture cluster) : SessionStoreConformanceTests
+public class RedisClusterConformanceTests(RedisClusterFixture cluster) : SessionStoreConformanceTests
 {
     public override async ValueTask InitializeAsync()
     {

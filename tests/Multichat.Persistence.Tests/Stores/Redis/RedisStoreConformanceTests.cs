@@ -4,7 +4,7 @@ namespace Multichat.Persistence.Tests.Stores.Redis;
 
 /// <summary>The conformance suite against a single redis-server; each test keeps to its own key prefix.</summary>
 [Collection(RedisSingleNodeGroup.Name)]
-public sealed class RedisStoreConformanceTests(RedisSingleNodeFixture redis) : SessionStoreConformanceTests
+public class RedisStoreConformanceTests(RedisSingleNodeFixture redis) : SessionStoreConformanceTests
 {
     public override async ValueTask InitializeAsync()
     {
