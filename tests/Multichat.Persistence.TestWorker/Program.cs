@@ -16,7 +16,7 @@ return args switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: TestWorker <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <count|forever> [durability] [redisKeyPrefix]");
-    Console.Error.WriteLine("       TestWorker create-sessions <storageType> <storagePath|connectionString> <idPrefix> <count> <maxSessions> [redisKeyPrefix]");
+    Console.Error.WriteLine("       TestWorker create-sessions <storageType> <storagePath|connectionString> <idPrefix> <count> <maxSessions> [redisKeyPrefix] [--evict]");
     Console.Error.WriteLine("       TestWorker maintain <storageType> <storagePath|connectionString> <backupPath|-> <intervalSeconds> <backupsToKeep> <startUnixMs> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker restore <storageType> <storagePath|connectionString> <archivePath> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker write <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <operation> <count> [--crash-at <point>[#<hit>]] [--trace] [--durability <d>] [--redis-prefix <p>]");

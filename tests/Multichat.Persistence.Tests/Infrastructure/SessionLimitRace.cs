@@ -65,4 +65,57 @@ public static class SessionLimitRace
             }
         }
     }
+
+    /// <summary>
+    /// The same race under <see cref="SessionLimitPolicy.EvictLeastRecentlyActive"/>: every create succeeds (each one
+    /// beyond the limit evicts instead), and afterwards the store holds exactly the limit, all of them sessions whose
+    /// create was acknowledged.
+    /// </summary>
+    public static async Task RunEvictingAsync(
+        string storageType, string location, int workers, int perWorker, int maxSessions, Func<SessionPersistence> openReader, params string[] extraArguments)
+    {
+        var started = new List<TestWorkerProcess>();
+        try
+        {
+            for (var w = 0; w < workers; w++)
+            {
+                started.Add(TestWorkerProcess.Start(
+                    ["create-sessions", storageType, location, $"w{w}-", perWorker.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     maxSessions.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArguments, "--evict"]));
+            }
+
+            await Task.WhenAll(started.Select(w => w.Ready)).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+            foreach (var worker in started)
+            {
+                worker.Go();
+            }
+
+            foreach (var worker in started)
+            {
+                var code = await worker.WaitForExitAsync(TimeSpan.FromSeconds(120));
+                code.Should().Be(0, "a worker only reports outcomes; its error output was: {0}", worker.StandardError);
+            }
+
+            var outcomes = started.SelectMany(w => w.Outcomes).ToList();
+            outcomes.Should().HaveCount(workers * perWorker).And.OnlyContain(o => o.Outcome == "created", "under eviction no create is refused");
+
+            await using var reader = openReader();
+            var statistics = await reader.GetStatisticsAsync(TestContext.Current.CancellationToken);
+            statistics.SessionCount.Should().Be(maxSessions, "evicting creators never leave the store over the limit, nor under it");
+            var stored = new List<string>();
+            await foreach (var id in reader.Store.ListSessionIdsAsync(TestContext.Current.CancellationToken))
+            {
+                stored.Add(id);
+            }
+
+            stored.Should().HaveCount(maxSessions).And.OnlyContain(id => outcomes.Any(o => o.Id == id));
+        }
+        finally
+        {
+            foreach (var worker in started)
+            {
+                worker.Dispose();
+            }
+        }
+    }
 }

@@ -24,6 +24,14 @@ public sealed class JsonStoreSessionLimitTests : IDisposable
         }));
 
     [Fact]
+    public Task CreateSession_FourProcessesEvictingUnderMaxSessions_AllSucceedAndStoreExactlyTheLimit() =>
+        SessionLimitRace.RunEvictingAsync("Json", _folder.Root, 4, 15, 20, () => SessionPersistence.Create(new SessionPersistenceOptions
+        {
+            StorageType = StorageType.Json,
+            StoragePath = _folder.Root,
+        }));
+
+    [Fact]
     public async Task CreateSession_CountFileTooHigh_CreatesUpToTheRealLimit()
     {
         await using var store = SessionPersistence.Create(Limited(5));

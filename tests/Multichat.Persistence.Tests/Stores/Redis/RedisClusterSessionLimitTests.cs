@@ -29,6 +29,9 @@ public sealed class RedisClusterSessionLimitTests(RedisClusterFixture cluster) :
     public Task CreateSession_FourProcessesRaceUnderTheLimitOnACluster_StoresExactlyTheLimit() => Scenarios.FourProcessesRaceAsync();
 
     [Fact]
+    public Task CreateSession_FourProcessesEvictingUnderTheLimitOnACluster_AllSucceedAndStoreExactlyTheLimit() => Scenarios.FourProcessesEvictingAsync();
+
+    [Fact]
     public Task CreateSession_AfterADeleteAtTheLimitOnACluster_SucceedsOnce() => Scenarios.DeleteFreesASlotAsync();
 
     [Fact]

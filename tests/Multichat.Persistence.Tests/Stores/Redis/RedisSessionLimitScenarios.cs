@@ -35,6 +35,10 @@ internal sealed class RedisSessionLimitScenarios(RedisFixture redis, string pref
     public Task FourProcessesRaceAsync() =>
         SessionLimitRace.RunAsync("Redis", redis.ConnectionString, 4, 25, 50, () => SessionPersistence.Create(Options(null)), prefix);
 
+    /// <summary>4 worker processes × 15 creates under MaxSessions = 20, evicting: all succeed, 20 stored.</summary>
+    public Task FourProcessesEvictingAsync() =>
+        SessionLimitRace.RunEvictingAsync("Redis", redis.ConnectionString, 4, 15, 20, () => SessionPersistence.Create(Options(null)), prefix);
+
     /// <summary>At the limit a create is refused; after a delete one more create succeeds, and only one.</summary>
     public async Task DeleteFreesASlotAsync()
     {

@@ -33,6 +33,9 @@ public sealed class RedisSessionLimitTests(RedisSingleNodeFixture redis) : IAsyn
     public Task CreateSession_FourProcessesRaceUnderTheLimit_StoresExactlyTheLimit() => _scenarios.FourProcessesRaceAsync();
 
     [Fact]
+    public Task CreateSession_FourProcessesEvictingUnderTheLimit_AllSucceedAndStoreExactlyTheLimit() => _scenarios.FourProcessesEvictingAsync();
+
+    [Fact]
     public Task CreateSession_AfterADeleteAtTheLimit_SucceedsOnce() => _scenarios.DeleteFreesASlotAsync();
 
     [Fact]

@@ -27,6 +27,14 @@ public sealed class SqliteSessionCountTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateSession_FourProcessesEvictingUnderMaxSessions_AllSucceedAndStoreExactlyTheLimit()
+    {
+        await SessionLimitRace.RunEvictingAsync("Sqlite", _folder, 4, 15, 20, () => Open());
+
+        CountRow().Should().Be(20);
+    }
+
+    [Fact]
     public async Task CreateSession_AfterADeleteAtTheLimit_UsesTheFreedSlot()
     {
         await using var store = Open(maxSessions: 2);
