@@ -7,8 +7,9 @@ namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
 /// What the parts of one Json store instance share: its folders, clock, logger, durability, lock timeout, activity board,
-/// damage and mapping counts, how new files and folders are created, and how <c>session.json</c> is read and written. Handed to the per-session state and the
-/// lease and listing parts instead of the store itself, so none of them calls back up into the store.
+/// damage and mapping counts, how new files and folders are created, and how <c>session.json</c> is read and written.
+/// Handed to the per-session state and the lease and listing parts instead of the store itself, so none of them calls
+/// back up into the store.
 /// </summary>
 internal sealed class JsonStoreContext(
     string root,
