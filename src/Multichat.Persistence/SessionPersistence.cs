@@ -291,11 +291,11 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        Files.CreateFolder(Path.GetDirectoryName(full)!);
         var temp = full + ".tmp-" + Guid.NewGuid().ToString("N");
         try
         {
-            var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
+            var file = Files.Open(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
                 await BackupAsync(file, progress, cancellationToken).ConfigureAwait(false);
@@ -388,7 +388,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         var scope = new OperationScope(_pipeline.Name, "restore");
         try
         {
-            var report = await SafeRestore.RunAsync(_pipeline, _validate, source, mode, progress, cancellationToken).ConfigureAwait(false);
+            var report = await SafeRestore.RunAsync(_pipeline, _validate, source, mode, progress, Files, cancellationToken).ConfigureAwait(false);
             Log.ImportCompleted(_logger, report.Sessions, report.Messages);
             scope.Complete();
             return report;
@@ -438,6 +438,9 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
 
     /// <summary>The store's scheduled-maintenance leases (beside its files, in its Redis, or in this process).</summary>
     internal IMaintenanceLeases MaintenanceLeases => _maintenanceLeases ??= MaintenanceLeaseStores.For(_pipeline, _options);
+
+    /// <summary>Creates backups, their folders and spooled archives with the permissions of <see cref="SessionPersistenceOptions.FilePermissions"/>.</summary>
+    internal FileCreator Files => FileCreator.For(_options.FilePermissions);
 
     /// <summary>Where scheduled backups go; <see langword="null"/> when the store has no folder and none is configured.</summary>
     internal string? BackupFolder => MaintenanceLeaseStores.BackupFolder(_pipeline, _options);

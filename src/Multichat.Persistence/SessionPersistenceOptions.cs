@@ -32,6 +32,13 @@ public sealed class SessionPersistenceOptions
     /// <summary>How far an acknowledged write has travelled (Json, Sqlite). Default <see cref="Durability.Normal"/>.</summary>
     public Durability Durability { get; set; } = Durability.Normal;
 
+    /// <summary>The Unix permissions of the folders and files the Json and Sqlite stores, their maintenance leases and
+    /// backups create: <see cref="Persistence.FilePermissions.OwnerOnly"/> (the default: folders <c>0700</c>, files
+    /// <c>0600</c>, given as each is created) or <see cref="Persistence.FilePermissions.Inherit"/> (the process's umask
+    /// decides, as for any file it creates). An existing folder or file keeps its mode. Ignored on Windows. See
+    /// docs/storage-formats.md, "File permissions".</summary>
+    public FilePermissions FilePermissions { get; set; } = FilePermissions.OwnerOnly;
+
     /// <summary>The key prefix of every Redis key, so several applications can share one Redis. Default <c>"multichat:"</c>.</summary>
     public string RedisKeyPrefix { get; set; } = DefaultRedisKeyPrefix;
 

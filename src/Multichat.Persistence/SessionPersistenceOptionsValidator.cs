@@ -36,6 +36,11 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
             failures.Add($"Durability '{options.Durability}' is unknown; use Normal or Full.");
         }
 
+        if (!Enum.IsDefined(options.FilePermissions))
+        {
+            failures.Add($"FilePermissions '{options.FilePermissions}' is unknown; use OwnerOnly (folders 0700, files 0600) or Inherit (the process's umask decides).");
+        }
+
         if (options.StorageType == StorageType.Redis && string.IsNullOrEmpty(options.RedisKeyPrefix))
         {
             failures.Add("RedisKeyPrefix is empty; give a prefix such as 'multichat:' so applications sharing a Redis stay apart.");

@@ -13,7 +13,13 @@ internal static class SafeRestore
     private const int BatchSize = 1000;
 
     public static async Task<ImportReport> RunAsync(
-        ISessionStore store, InputValidator validate, Stream source, RestoreMode mode, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+        ISessionStore store,
+        InputValidator validate,
+        Stream source,
+        RestoreMode mode,
+        IProgress<TransferProgress>? progress,
+        FileCreator files,
+        CancellationToken cancellationToken)
     {
         if (!Enum.IsDefined(mode))
         {
@@ -27,7 +33,8 @@ internal static class SafeRestore
             if (!source.CanSeek)
             {
                 spool = Path.Combine(Path.GetTempPath(), $"multichat-restore-{Guid.NewGuid():N}.mcbak");
-                archive = new FileStream(spool, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+                // The spool holds the whole archive, content included, in the shared temporary folder: owner-only too.
+                archive = files.Open(spool, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
                 await source.CopyToAsync(archive, cancellationToken).ConfigureAwait(false);
                 archive.Position = 0;
             }

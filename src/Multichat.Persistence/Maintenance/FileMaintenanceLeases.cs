@@ -8,9 +8,12 @@ namespace Multichat.Persistence.Maintenance;
 /// small state file beside the store. The lock is held for microseconds, never for a whole round, so a process that
 /// dies holding it frees it at once (the OS drops the lock with the process); the round's lease is the state's expiry
 /// time, which the next instance sees pass. The state file is replaced by rename, so a kill mid-write leaves the old one.
+/// Its folder, lock file and state file are created with the store's permissions (<paramref name="files"/>).
 /// </summary>
-internal sealed class FileMaintenanceLeases(string statePath, TimeProvider timeProvider) : IMaintenanceLeases
+internal sealed class FileMaintenanceLeases(string statePath, TimeProvider timeProvider, FileCreator? files = null) : IMaintenanceLeases
 {
+    private readonly FileCreator _files = files ?? FileCreator.OwnerOnly;
+
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(10);
 
     private readonly string _lockPath = statePath + ".lock";
@@ -53,13 +56,13 @@ internal sealed class FileMaintenanceLeases(string statePath, TimeProvider timeP
 
     private async Task<FileStream> LockAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_lockPath)!);
+        _files.CreateFolder(Path.GetDirectoryName(_lockPath)!);
         var started = TimeProvider.System.GetTimestamp();
         while (true)
         {
             try
             {
-                return new FileStream(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+                return _files.Open(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
             }
             catch (IOException) when (TimeProvider.System.GetElapsedTime(started) < LockWait)
             {
@@ -95,7 +98,7 @@ internal sealed class FileMaintenanceLeases(string statePath, TimeProvider timeP
     private void Write(Dictionary<string, MaintenanceTaskState> tasks)
     {
         var temp = statePath + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(tasks, PersistenceJsonContext.Default.DictionaryStringMaintenanceTaskState));
+        _files.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(tasks, PersistenceJsonContext.Default.DictionaryStringMaintenanceTaskState));
         File.Move(temp, statePath, overwrite: true);
     }
 }

@@ -1,3 +1,4 @@
+using Multichat.Persistence.Internal;
 using Multichat.Persistence.Pipeline;
 using Multichat.Persistence.Stores.Json;
 using Multichat.Persistence.Stores.Redis;
@@ -11,8 +12,9 @@ internal static class MaintenanceLeaseStores
 {
     public static IMaintenanceLeases For(ISessionStore store, SessionPersistenceOptions options) => SessionStorePipeline.Unwrap(store) switch
     {
-        JsonStore => new FileMaintenanceLeases(Path.Combine(Path.GetFullPath(options.StoragePath), "maintenance.json"), options.TimeProvider),
-        SqliteStore sqlite => new FileMaintenanceLeases(sqlite.DataSource + "-maintenance.json", options.TimeProvider),
+        JsonStore => new FileMaintenanceLeases(
+            Path.Combine(Path.GetFullPath(options.StoragePath), "maintenance.json"), options.TimeProvider, FileCreator.For(options.FilePermissions)),
+        SqliteStore sqlite => new FileMaintenanceLeases(sqlite.DataSource + "-maintenance.json", options.TimeProvider, FileCreator.For(options.FilePermissions)),
         RedisStore redis => redis.MaintenanceLeases,
         _ => new MemoryMaintenanceLeases(options.TimeProvider),
     };

@@ -17,7 +17,7 @@ internal static class ScheduledBackup
     public static async Task RunAsync(
         SessionPersistence persistence, string folder, DateTimeOffset roundStart, int keep, ILogger logger, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(folder);
+        persistence.Files.CreateFolder(folder);
         await persistence.BackupAsync(Path.Combine(folder, FileName(roundStart)), cancellationToken).ConfigureAwait(false);
         Prune(folder, keep, logger);
     }

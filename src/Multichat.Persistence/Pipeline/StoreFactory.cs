@@ -23,7 +23,7 @@ internal static class StoreFactory
     };
 
     public static JsonStoreOptions JsonOptions(SessionPersistenceOptions options) =>
-        new(options.StoragePath, options.Durability, options.JsonLockTimeout, options.TimeProvider, options.FaultInjection);
+        new(options.StoragePath, options.Durability, options.JsonLockTimeout, options.TimeProvider, options.FaultInjection, options.FilePermissions);
 
     public static SqliteStoreOptions SqliteOptions(SessionPersistenceOptions options) => new(
         options.ConnectionString is { Length: > 0 } configured
@@ -32,7 +32,8 @@ internal static class StoreFactory
         options.Durability,
         options.SqliteBusyTimeout,
         options.TimeProvider,
-        options.FaultInjection);
+        options.FaultInjection,
+        options.FilePermissions);
 
     public static RedisStoreOptions RedisOptions(SessionPersistenceOptions options) => new(
         options.ConnectionString, options.StoragePath, options.RedisKeyPrefix, options.RedisConnectTimeout, options.RedisOperationTimeout, options.TimeProvider, options.FaultInjection);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
@@ -26,9 +27,9 @@ internal sealed class JsonActivityBoard : IDisposable
 
     private readonly SafeFileHandle _file;
 
-    public JsonActivityBoard(string path)
+    public JsonActivityBoard(string path, FileCreator files)
     {
-        _file = OpenOrCreate(path);
+        _file = OpenOrCreate(path, files);
         if (RandomAccess.GetLength(_file) < Length)
         {
             RandomAccess.SetLength(_file, Length);
@@ -39,14 +40,14 @@ internal sealed class JsonActivityBoard : IDisposable
     /// Preallocated when this call creates it: a sparse board would need a new block for the first stamp of each 4 KB of
     /// slots, so on a full disk even reads (which stamp the session's slot when they take its lock) would fail.
     /// </summary>
-    private static SafeFileHandle OpenOrCreate(string path)
+    private static SafeFileHandle OpenOrCreate(string path, FileCreator files)
     {
         const FileShare share = FileShare.ReadWrite | FileShare.Delete;
         if (!File.Exists(path))
         {
             try
             {
-                return File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, share, FileOptions.None, Length);
+                return files.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, share, FileOptions.None, Length);
             }
             catch (IOException) when (File.Exists(path))
             {

@@ -1,18 +1,19 @@
 using System.Text.Json;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary><c>{root}/format.json</c>: written by the first instance that opens a folder, checked by every one.</summary>
 internal static class JsonFormat
 {
-    public static void Ensure(string root)
+    public static void Ensure(string root, FileCreator files)
     {
         var path = Path.Combine(root, "format.json");
         if (!File.Exists(path))
         {
             // Written aside and moved in without overwriting, so two processes creating the store at once agree.
             var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(
+            files.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(
                 new JsonFormatDocument { Format = JsonFormatDocument.Name, Version = JsonFormatDocument.CurrentVersion }, JsonStoreContext.Json.JsonFormatDocument));
             try
             {

@@ -47,15 +47,17 @@ internal sealed unsafe class JsonIdFile : IDisposable
 
     private readonly string _path;
     private readonly FaultInjection? _faults;
+    private readonly FileCreator _files;
     private MemoryMappedViewAccessor? _view;
     private byte* _base;
     private ulong* _slots;
     private long _capacity;
 
-    private JsonIdFile(string path, MemoryMappedViewAccessor view, byte* @base, long capacity, FaultInjection? faults)
+    private JsonIdFile(string path, MemoryMappedViewAccessor view, byte* @base, long capacity, FaultInjection? faults, FileCreator? files)
     {
         _path = path;
         _faults = faults;
+        _files = files ?? FileCreator.OwnerOnly;
         Attach(view, @base, capacity);
     }
 
@@ -129,7 +131,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
         }
     }
 
-    public static JsonIdFile? TryOpen(string path, FaultInjection? faults = null)
+    public static JsonIdFile? TryOpen(string path, FaultInjection? faults = null, FileCreator? files = null)
     {
         SafeFileHandle handle;
         try
@@ -162,7 +164,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
             }
 
             var view = Map(handle, out var @base);
-            return new JsonIdFile(path, view, @base, capacity, faults);
+            return new JsonIdFile(path, view, @base, capacity, faults, files);
         }
     }
 
@@ -171,7 +173,8 @@ internal sealed unsafe class JsonIdFile : IDisposable
     /// <paramref name="expected"/> ids: built aside, then renamed over whatever is there. <paramref name="replacing"/>, the
     /// caller's mapping of the old file if any, is marked superseded and closed.
     /// </summary>
-    public static JsonIdFile Create(string path, ulong incarnation, long expected, JsonIdFile? replacing, long highest = 0, FaultInjection? faults = null)
+    public static JsonIdFile Create(
+        string path, ulong incarnation, long expected, JsonIdFile? replacing, long highest = 0, FaultInjection? faults = null, FileCreator? files = null)
     {
         var capacity = MinCapacity;
         while (capacity < MaxCapacity && capacity * 3 < expected * 4)
@@ -180,8 +183,9 @@ internal sealed unsafe class JsonIdFile : IDisposable
         }
 
         faults?.Reach(JsonFaultPoints.IdsBeforeCreate);
-        var view = MapNew(path + ".tmp", capacity, out var @base);
-        var file = new JsonIdFile(path, view, @base, capacity, faults);
+        files ??= FileCreator.OwnerOnly;
+        var view = MapNew(files, path + ".tmp", capacity, out var @base);
+        var file = new JsonIdFile(path, view, @base, capacity, faults, files);
         try
         {
             faults?.Reach(JsonFaultPoints.IdsAfterCreate);
@@ -377,13 +381,13 @@ internal sealed unsafe class JsonIdFile : IDisposable
         return null;
     }
 
-    private static MemoryMappedViewAccessor MapNew(string path, long capacity, out byte* @base)
+    private static MemoryMappedViewAccessor MapNew(FileCreator files, string path, long capacity, out byte* @base)
     {
         var length = HeaderSize + (capacity * sizeof(ulong));
 
         // Preallocated, so the disk space exists before any page is written through the mapping: a full disk then fails
         // here with an IOException, instead of killing the process with SIGBUS on a later write.
-        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.None, length);
+        using var handle = files.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.None, length);
         RandomAccess.SetLength(handle, length);
         var view = Map(handle, out @base);
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(@base, 8), Magic);
@@ -426,7 +430,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
     {
         var capacity = _capacity * 2;
         _faults?.Reach(JsonFaultPoints.IdsBeforeCreate);
-        var view = MapNew(_path + ".tmp", capacity, out var @base);
+        var view = MapNew(_files, _path + ".tmp", capacity, out var @base);
         var slots = (ulong*)(@base + HeaderSize);
         long count = 0;
         for (long i = 0; i < _capacity; i++)
@@ -437,7 +441,7 @@ internal sealed unsafe class JsonIdFile : IDisposable
             }
         }
 
-        var grown = new JsonIdFile(_path, view, @base, capacity, _faults);
+        var grown = new JsonIdFile(_path, view, @base, capacity, _faults, _files);
         try
         {
             _faults?.Reach(JsonFaultPoints.IdsAfterCreate);

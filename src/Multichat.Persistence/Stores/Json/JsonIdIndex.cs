@@ -125,7 +125,7 @@ internal sealed class JsonIdIndex(string path)
 
         if (_ids is null)
         {
-            var opened = JsonIdFile.TryOpen(Path, context.Faults);
+            var opened = JsonIdFile.TryOpen(Path, context.Faults, context.Files);
             if (opened is not null)
             {
                 context.CountMappedIds(1);
@@ -204,7 +204,7 @@ internal sealed class JsonIdIndex(string path)
         var highest = old is { IsOpen: true } ? old.Highest : 0;
         try
         {
-            _ids = JsonIdFile.Create(Path, incarnation, lines, old, highest, context.Faults);
+            _ids = JsonIdFile.Create(Path, incarnation, lines, old, highest, context.Faults, context.Files);
             context.CountMappedIds(1);
         }
         finally

@@ -44,7 +44,7 @@ internal sealed class JsonLeases(JsonStoreContext context)
             {
                 // FileShare.None is an exclusive OS lock (flock on Unix, a share mode on Windows), released by the OS
                 // when the process dies, so a crashed holder never blocks the others.
-                lease.Lock = new FileStream(lease.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+                lease.Lock = context.Files.Open(lease.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
                 break;
             }
             catch (IOException ex) when (ex is not DirectoryNotFoundException and not PathTooLongException)
@@ -65,7 +65,7 @@ internal sealed class JsonLeases(JsonStoreContext context)
 
         try
         {
-            lease.Want = new FileStream(lease.WantPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+            lease.Want = context.Files.Open(lease.WantPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
             if (lease.Want.Length > 0)
             {
                 lease.Want.SetLength(0);
@@ -188,11 +188,11 @@ internal sealed class JsonLeases(JsonStoreContext context)
     }
 
     /// <summary>Tells the holder of a session's lock that a process waits for it (the holder watches the file's length).</summary>
-    private static void SignalWant(string path)
+    private void SignalWant(string path)
     {
         try
         {
-            using var want = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
+            using var want = context.Files.Open(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
             want.WriteByte(1);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

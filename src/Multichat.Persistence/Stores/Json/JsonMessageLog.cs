@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
@@ -9,7 +10,7 @@ namespace Multichat.Persistence.Stores.Json;
 /// last sequences of its lines. Append-only; read by seeking, never whole. Trusted only under the session's lock, after
 /// the session state caught up with what other processes wrote.
 /// </summary>
-internal sealed class JsonMessageLog(string path)
+internal sealed class JsonMessageLog(string path, FileCreator files)
 {
     private ArrayBufferWriter<byte> _buffer = new(4096);
     private Utf8JsonWriter? _writer;
@@ -26,7 +27,7 @@ internal sealed class JsonMessageLog(string path)
 
     public DateTimeOffset? LastAt { get; private set; }
 
-    public SafeFileHandle Handle => _handle ??= File.OpenHandle(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+    public SafeFileHandle Handle => _handle ??= files.OpenHandle(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
 
     public void Close()
     {
@@ -87,7 +88,7 @@ internal sealed class JsonMessageLog(string path)
         var bytes = new byte[end - start];
         RandomAccess.Read(Handle, bytes, start);
         context.Faults?.Reach(JsonFaultPoints.DamagedBeforeWrite);
-        using (var aside = new FileStream(Path + ".damaged", FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1))
+        using (var aside = files.Open(Path + ".damaged", FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1))
         {
             aside.Write(bytes);
             context.Faults?.Reach(JsonFaultPoints.DamagedAfterWrite);
@@ -307,7 +308,7 @@ internal sealed class JsonMessageLog(string path)
     {
         var temp = Path + ".tmp";
         context.Faults?.Reach(JsonFaultPoints.CompactBeforeCopy);
-        using (var target = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
+        using (var target = files.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
         {
             var block = ArrayPool<byte>.Shared.Rent(64 * 1024);
             try

@@ -235,7 +235,7 @@ internal sealed class JsonSessionCount(JsonStoreContext context, JsonCatalog cat
             try
             {
                 // FileShare.None is an exclusive OS lock (flock on Unix), released by the OS if the process dies.
-                return File.OpenHandle(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return context.Files.OpenHandle(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException ex) when (ex is not DirectoryNotFoundException and not PathTooLongException)
             {

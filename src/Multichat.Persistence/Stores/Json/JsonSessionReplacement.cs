@@ -44,7 +44,7 @@ internal static class JsonSessionReplacement
         {
             try
             {
-                Directory.CreateDirectory(folder);
+                context.Files.CreateFolder(folder);
                 replacing = await TakeReplacingLockAsync(context, Path.Combine(folder, ReplacingLockName), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -99,7 +99,7 @@ internal static class JsonSessionReplacement
         {
             try
             {
-                using var replacing = new FileStream(Path.Combine(state.Folder, ReplacingLockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+                using var replacing = context.Files.Open(Path.Combine(state.Folder, ReplacingLockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
                 File.Delete(staged);
             }
             catch (IOException)
@@ -132,7 +132,7 @@ internal static class JsonSessionReplacement
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+                return context.Files.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
             }
             catch (IOException ex) when (ex is not DirectoryNotFoundException and not PathTooLongException)
             {
@@ -214,7 +214,7 @@ internal static class JsonSessionReplacement
     {
         try
         {
-            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
+            return context.Files.Open(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

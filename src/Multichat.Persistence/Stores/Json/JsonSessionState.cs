@@ -7,7 +7,7 @@ namespace Multichat.Persistence.Stores.Json;
 /// and its cross-process lock. Every member is used only while the lease's gate is held; the file state is trusted only
 /// while the lock is held (after <see cref="Validate"/> caught up with what other processes wrote since).
 /// </summary>
-internal sealed class JsonSessionState(string key, string folder, int slot)
+internal sealed class JsonSessionState(string key, string folder, int slot, FileCreator files)
 {
     private readonly List<ChatMessage> _fresh = [];
     private string? _incarnation;
@@ -20,7 +20,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot)
 
     public JsonSessionLease Lease { get; } = new(folder, slot);
 
-    public JsonMessageLog Log { get; } = new(Path.Combine(folder, "messages.jsonl"));
+    public JsonMessageLog Log { get; } = new(Path.Combine(folder, "messages.jsonl"), files);
 
     public JsonIdIndex Ids { get; } = new(Path.Combine(folder, "ids.idx"));
 

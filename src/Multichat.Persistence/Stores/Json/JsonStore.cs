@@ -31,12 +31,13 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
     {
         var root = Path.GetFullPath(options.RootPath);
         var logger = loggerFactory.CreateLogger<JsonStore>();
+        var files = FileCreator.For(options.FilePermissions);
         JsonActivityBoard board;
         try
         {
-            Directory.CreateDirectory(Path.Combine(root, "sessions"));
-            JsonFormat.Ensure(root);
-            board = new JsonActivityBoard(Path.Combine(root, "activity.bin"));
+            files.CreateFolder(Path.Combine(root, "sessions"));
+            JsonFormat.Ensure(root, files);
+            board = new JsonActivityBoard(Path.Combine(root, "activity.bin"), files);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -44,7 +45,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
                 $"The Json store cannot open its folder '{root}': {ex.Message} Check StoragePath and the process's permissions.", ex);
         }
 
-        _context = new JsonStoreContext(root, options.TimeProvider, logger, options.Durability == Durability.Full, options.LockTimeout, board, options.Faults);
+        _context = new JsonStoreContext(root, options.TimeProvider, logger, options.Durability == Durability.Full, options.LockTimeout, board, options.Faults, files);
         _leases = new JsonLeases(_context);
         _catalog = new JsonCatalog(_context);
         _count = new JsonSessionCount(_context, _catalog);
@@ -244,7 +245,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            JsonFormat.Ensure(_context.Root);
+            JsonFormat.Ensure(_context.Root, _context.Files);
             var sessions = Sessions().Length;
             var damaged = _context.Damaged;
             return Task.FromResult(new HealthReport
@@ -356,7 +357,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
                     return missing!(sessionId);
                 }
 
-                var added = new JsonSessionState(key, folder, JsonSessionKey.SlotOf(key, JsonActivityBoard.Slots));
+                var added = new JsonSessionState(key, folder, JsonSessionKey.SlotOf(key, JsonActivityBoard.Slots), _context.Files);
                 state = _states.GetOrAdd(sessionId, added);
                 if (ReferenceEquals(state, added) && Interlocked.Increment(ref _stateCount) > MaxStates)
                 {
@@ -386,7 +387,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
         {
             if (create)
             {
-                Directory.CreateDirectory(state.Folder);
+                _context.Files.CreateFolder(state.Folder);
             }
             else if (lease.Lock is null && !Directory.Exists(state.Folder))
             {

@@ -7,11 +7,19 @@ namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
 /// What the parts of one Json store instance share: its folders, clock, logger, durability, lock timeout, activity board,
-/// damage and mapping counts, and how <c>session.json</c> is read and written. Handed to the per-session state and the
-/// lease and listing parts instead of the store itself, so none of them calls back up into the store.
+/// damage and mapping counts, how new files and folders are created, and how <c>session.json</c> is read and written.
+/// Handed to the per-session state and the lease and listing parts instead of the store itself, so none of them calls
+/// back up into the store.
 /// </summary>
 internal sealed class JsonStoreContext(
-    string root, TimeProvider clock, ILogger logger, bool flushToDisk, TimeSpan lockTimeout, JsonActivityBoard board, FaultInjection? faults = null)
+    string root,
+    TimeProvider clock,
+    ILogger logger,
+    bool flushToDisk,
+    TimeSpan lockTimeout,
+    JsonActivityBoard board,
+    FaultInjection? faults = null,
+    FileCreator? files = null)
 {
     public static readonly JsonStoreJsonContext Json = new(new JsonSerializerOptions
     {
@@ -42,6 +50,9 @@ internal sealed class JsonStoreContext(
 
     /// <summary>The fault-injection tests' hook (see <see cref="JsonFaultPoints"/>); null outside them.</summary>
     public FaultInjection? Faults { get; } = faults;
+
+    /// <summary>Creates every folder and file of the store with the configured permissions (FilePermissions).</summary>
+    public FileCreator Files { get; } = files ?? FileCreator.OwnerOnly;
 
     /// <summary>Damaged message lines (and unreadable records) skipped so far by this instance.</summary>
     public long Damaged => Interlocked.Read(ref _damaged);
@@ -122,7 +133,7 @@ internal sealed class JsonStoreContext(
         var bytes = JsonSerializer.SerializeToUtf8Bytes(document, Json.JsonSessionDocument);
         var temp = path + ".tmp";
         Faults?.Reach(JsonFaultPoints.DocumentBeforeWrite);
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
+        using (var file = Files.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
         {
             file.Write(bytes);
             file.WriteByte((byte)'\n');

@@ -8,5 +8,11 @@ namespace Multichat.Persistence.Stores.Json;
 /// <param name="LockTimeout">How long a call waits for a session's lock held by another process or instance.</param>
 /// <param name="TimeProvider">The store clock.</param>
 /// <param name="Faults">The fault-injection tests' hook; null outside them.</param>
+/// <param name="FilePermissions">The Unix mode of the folders and files the store creates.</param>
 internal sealed record JsonStoreOptions(
-    string RootPath, Durability Durability, TimeSpan LockTimeout, TimeProvider TimeProvider, FaultInjection? Faults = null);
+    string RootPath,
+    Durability Durability,
+    TimeSpan LockTimeout,
+    TimeProvider TimeProvider,
+    FaultInjection? Faults = null,
+    FilePermissions FilePermissions = FilePermissions.OwnerOnly);

@@ -19,6 +19,8 @@ internal sealed partial class SqliteDatabase : IAsyncDisposable
     private readonly Durability _durability;
     private readonly TimeSpan _busyTimeout;
     private readonly FaultInjection? _faults;
+    private readonly FileCreator _files;
+    private readonly bool _createsFile;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _openGate = new(1, 1);
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -33,10 +35,15 @@ internal sealed partial class SqliteDatabase : IAsyncDisposable
     /// <param name="durability">Whether commits are fsynced.</param>
     /// <param name="busyTimeout">How long a call waits for another process's lock, in all.</param>
     /// <param name="faults">The fault-injection tests' hook (see <see cref="SqliteFaultPoints"/>); null outside them.</param>
+    /// <param name="files">Creates the folder and the database file with the configured permissions.</param>
+    /// <param name="createsFile">Whether the connection string lets SQLite create the file (<c>Mode=ReadWriteCreate</c>).</param>
     /// <param name="logger">For busy retries and migrations.</param>
-    public SqliteDatabase(string connectionString, string dataSource, Durability durability, TimeSpan busyTimeout, FaultInjection? faults, ILogger logger)
+    public SqliteDatabase(
+        string connectionString, string dataSource, Durability durability, TimeSpan busyTimeout, FaultInjection? faults, FileCreator files, bool createsFile, ILogger logger)
     {
         _faults = faults;
+        _files = files;
+        _createsFile = createsFile;
         _connectionString = connectionString;
         DataSource = dataSource;
         _durability = durability;
@@ -288,7 +295,7 @@ internal sealed partial class SqliteDatabase : IAsyncDisposable
                 SqliteConnectionLease? writer = null;
                 try
                 {
-                    CreateFolder();
+                    CreateFiles();
                     writer = SqliteConnectionLease.Open(_connectionString, _durability, readOnly: false, _busyTimeout);
                     writer.Faults = _faults;
                     SqliteSchema.Initialize(writer, DataSource, _logger);
@@ -329,17 +336,25 @@ internal sealed partial class SqliteDatabase : IAsyncDisposable
         }
     }
 
-    private void CreateFolder()
+    private void CreateFiles()
     {
         if (DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
         {
             return;
         }
 
-        var folder = Path.GetDirectoryName(Path.GetFullPath(DataSource));
+        var file = Path.GetFullPath(DataSource);
+        var folder = Path.GetDirectoryName(file);
         if (!string.IsNullOrEmpty(folder))
         {
-            Directory.CreateDirectory(folder);
+            _files.CreateFolder(folder);
+        }
+
+        // Created empty with the configured mode before SQLite opens it (SQLite would create it 0644 less the umask, and
+        // takes an empty file for a new database): SQLite gives the -wal, -shm and -journal files the database file's mode.
+        if (_createsFile)
+        {
+            _files.CreateEmptyFor(file);
         }
     }
 

@@ -42,7 +42,15 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
                 "The Sqlite store needs a database file; an in-memory SQLite database is private to one connection. Use StorageType.Memory for a store in memory.");
         }
 
-        _database = new SqliteDatabase(builder.ToString(), builder.DataSource, options.Durability, options.BusyTimeout, options.Faults, logger);
+        _database = new SqliteDatabase(
+            builder.ToString(),
+            builder.DataSource,
+            options.Durability,
+            options.BusyTimeout,
+            options.Faults,
+            FileCreator.For(options.FilePermissions),
+            createsFile: builder.Mode == SqliteOpenMode.ReadWriteCreate,
+            logger);
         _clock = options.TimeProvider;
         _logger = logger;
     }

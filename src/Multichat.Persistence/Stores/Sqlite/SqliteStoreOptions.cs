@@ -8,5 +8,12 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// <param name="BusyTimeout">How long a call waits for another process's write lock.</param>
 /// <param name="TimeProvider">The store clock.</param>
 /// <param name="Faults">The fault-injection tests' hook; null outside them.</param>
+/// <param name="FilePermissions">The Unix mode of the folder and database file the store creates (SQLite gives its
+/// <c>-wal</c>, <c>-shm</c> and <c>-journal</c> files the database file's).</param>
 internal sealed record SqliteStoreOptions(
-    string ConnectionString, Durability Durability, TimeSpan BusyTimeout, TimeProvider TimeProvider, FaultInjection? Faults = null);
+    string ConnectionString,
+    Durability Durability,
+    TimeSpan BusyTimeout,
+    TimeProvider TimeProvider,
+    FaultInjection? Faults = null,
+    FilePermissions FilePermissions = FilePermissions.OwnerOnly);
