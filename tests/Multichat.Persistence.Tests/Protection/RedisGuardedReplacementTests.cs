@@ -23,12 +23,16 @@ public sealed class RedisGuardedReplacementTests(RedisSingleNodeFixture redis) :
         options.RedisKeyPrefix = Prefix;
     }
 
-    protected override async Task NothingStagedAsync()
+    protected override async Task NothingStagedAsync() =>
+        (await StagedKeysAsync(redis, Prefix)).Should().BeEmpty("a replacement that did not commit removes its staged keys");
+
+    /// <summary>The staged keys of replacements (<c>:rq:</c>, <c>:ri:</c>) under <paramref name="prefix"/>, on every primary.</summary>
+    internal static async Task<List<string>> StagedKeysAsync(RedisFixture redis, string prefix)
     {
         var staged = new List<string>();
         foreach (var server in redis.Admin.GetServers().Where(s => !s.IsReplica && s.IsConnected))
         {
-            await foreach (var key in server.KeysAsync(pattern: Prefix + "*", pageSize: 1000))
+            await foreach (var key in server.KeysAsync(pattern: prefix + "*", pageSize: 1000))
             {
                 var text = (string)key!;
                 if (text.Contains(":rq:", StringComparison.Ordinal) || text.Contains(":ri:", StringComparison.Ordinal))
@@ -38,7 +42,7 @@ public sealed class RedisGuardedReplacementTests(RedisSingleNodeFixture redis) :
             }
         }
 
-        staged.Should().BeEmpty("a replacement that did not commit removes its staged keys");
+        return staged;
     }
 
     protected override async ValueTask DeleteStorageAsync() => await redis.DeleteKeysAsync(Prefix);
