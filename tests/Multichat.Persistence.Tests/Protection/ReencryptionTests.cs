@@ -98,6 +98,48 @@ public abstract class ReencryptionTests : ReencryptionStoreTestBase
     }
 
     [Fact]
+    public async Task Reencrypt_WhileAnotherInstanceAppends_LosesNoAcknowledgedAppend()
+    {
+        const int Runs = 6;
+        const int MaxAppends = 400; // a bound: on Memory the writer would otherwise outrun every run
+        var underA = Open(Both(KeyA));
+        await underA.CreateSessionAsync("s-1", ["Agent-1"], "title", cancellationToken: Ct);
+        await underA.AddMessagesAsync("s-1", [.. Enumerable.Range(1, 300).Select(i => Message("s-1", $"a-{i}"))], Ct);
+        var writer = Open(Both(KeyB));
+        var underB = Open(Both(KeyB));
+        var acknowledged = new List<string>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        // Appends from another instance while the runs go on (up to a bound); each run moves the whole session to the other
+        // key, so every run rewrites it (or finds it busy) while appends land.
+        var appending = Task.Run(
+            async () =>
+            {
+                while (!stop.IsCancellationRequested && acknowledged.Count < MaxAppends)
+                {
+                    acknowledged.Add((await writer.AddMessageAsync(Message("s-1", $"b-{acknowledged.Count + 1}"), Ct)).Id);
+                    await Task.Yield();
+                }
+            },
+            Ct);
+        long rewritten = 0, busy = 0;
+        for (var run = 0; run < Runs; run++)
+        {
+            var report = await (run % 2 == 0 ? underB : underA).ReencryptAsync(cancellationToken: Ct);
+            rewritten += report.SessionsRewritten;
+            busy += report.SessionsBusy;
+        }
+
+        await stop.CancelAsync();
+        await appending;
+        (await underB.ReencryptAsync(cancellationToken: Ct)).IsComplete.Should().BeTrue();
+        var messages = await StoredMessages.ReadAllAsync(Open(OnlyB), "s-1", Ct);
+        StoredMessages.ShouldBeGapless(messages);
+        messages.Select(m => m.Id).Should().Equal([.. Enumerable.Range(1, 300).Select(i => $"a-{i}"), .. acknowledged], "every acknowledged append is kept, in order");
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Runs} runs: {rewritten} rewrote the session, {busy} found it busy; {acknowledged.Count} messages appended meanwhile");
+    }
+
+    [Fact]
     public async Task Reencrypt_SessionChangedOnEveryAttempt_IsReportedBusyAndLosesNothing()
     {
         var underA = Open(Both(KeyA));

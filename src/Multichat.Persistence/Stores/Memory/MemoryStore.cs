@@ -283,58 +283,45 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
             }
         }
 
-        if (expected is { } expectation)
+        while (!Swap(session.SessionId, state, expected))
         {
-            SwapGuarded(session.SessionId, state, expectation);
-            return;
-        }
-
-        while (true)
-        {
-            if (_sessions.TryGetValue(session.SessionId, out var old))
-            {
-                if (_sessions.TryUpdate(session.SessionId, state, old))
-                {
-                    Retire(old);
-                    return;
-                }
-            }
-            else if (_sessions.TryAdd(session.SessionId, state))
-            {
-                return;
-            }
         }
     }
 
     /// <summary>
-    /// Swaps <paramref name="state"/> in only if the stored session meets <paramref name="expectation"/>, all under the
-    /// old state's gate: no write can land on the old state between the check and the swap, and one that waited for the
-    /// gate goes on with the new state (see <see cref="Enter"/>).
+    /// Puts <paramref name="state"/> in the place of the stored session, under the old state's gate: no write lands on
+    /// the old state once it is swapped out (one that waited for the gate goes on with the new state, see
+    /// <see cref="Enter"/>), and with <paramref name="expected"/> none lands between the check and the swap. False when
+    /// the session was added or removed meanwhile and an unguarded swap must look again.
     /// </summary>
-    private void SwapGuarded(string sessionId, MemorySession state, ReplacementExpectation expectation)
+    /// <exception cref="ConcurrencyConflictException">The stored session is missing or does not meet <paramref name="expected"/>.</exception>
+    private bool Swap(string sessionId, MemorySession state, ReplacementExpectation? expected)
     {
-        var old = Enter(sessionId) ?? throw expectation.Conflict(sessionId, storedVersion: null);
+        if (Enter(sessionId) is not { } old)
+        {
+            return expected is { } missing ? throw missing.Conflict(sessionId, storedVersion: null) : _sessions.TryAdd(sessionId, state);
+        }
+
         try
         {
-            if (old.Deleted)
+            if (expected is { } expectation)
             {
-                throw expectation.Conflict(sessionId, storedVersion: null);
+                var stored = old.Deleted ? null : old.Snapshot();
+                if (!expectation.IsMetBy(stored))
+                {
+                    throw expectation.Conflict(sessionId, stored);
+                }
             }
 
-            var stored = old.Snapshot();
-            if (!expectation.IsMetBy(stored))
-            {
-                throw expectation.Conflict(sessionId, stored);
-            }
-
-            // A delete removes the entry before it takes the gate: then the session is gone, and so is the swap.
+            // A delete removes the entry before it takes the gate: the swap then finds the session gone.
             if (!_sessions.TryUpdate(sessionId, state, old))
             {
-                throw expectation.Conflict(sessionId, storedVersion: null);
+                return expected is { } gone ? throw gone.Conflict(sessionId, storedVersion: null) : false;
             }
 
             old.Deleted = true;
             old.Replaced = true;
+            return true;
         }
         finally
         {
