@@ -234,6 +234,60 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Re-encrypts stored data under the current key (<see cref="EncryptionOptions.CurrentKeyId"/>, or the
+    /// <see cref="IEncryptionKeyProvider"/>'s ring), so that an old key can be retired: every session holding a value
+    /// under another key, or not encrypted, is rewritten; sessions already under the current key are left alone, so a
+    /// second run after a complete one changes nothing. Keep every old key in the ring until the report says
+    /// <see cref="ReencryptionReport.IsComplete"/>.
+    /// </summary>
+    /// <remarks>
+    /// <para>Crash-safe: each session is swapped in one atomic replacement, so a kill or a failure half-way leaves every
+    /// session either as it was (readable with the old keys) or wholly re-encrypted, and running it again finishes the job.</para>
+    /// <para>Safe beside live traffic: a session is replaced only if no append, update, trim or delete landed on it since
+    /// it was read (checked inside the store's atomic swap); otherwise it is read and rewritten again, a few times, and
+    /// then reported busy and left as it was. A session's messages go through a temporary file (sealed values only, never
+    /// plain text), so memory does not grow with its history. Sessions imported or restored while it runs keep the
+    /// envelopes they came with: run it again afterwards.</para>
+    /// <para>Encryption must be on: to read old values it needs their keys, and the options have no "decrypt only" ring,
+    /// so turning encryption off is not something this operation can do.</para>
+    /// </remarks>
+    /// <param name="progress">Told the sessions and messages done so far, of the totals from
+    /// <see cref="GetStatisticsAsync"/> at the start (a session already current counts its messages at once).</param>
+    /// <param name="cancellationToken">Stops the run; sessions rewritten before stay rewritten, the one under way stays as it was.</param>
+    /// <returns>How many sessions were rewritten, already current or left busy, and how many messages were rewritten.</returns>
+    /// <exception cref="InvalidOperationException">Encryption is not configured.</exception>
+    /// <exception cref="DecryptionFailedException">A stored value cannot be opened with any key of the ring (its key is
+    /// missing, or it was damaged or moved); the message names the session, the message and the key id. The run stops there.</exception>
+    public Task<ReencryptionReport> ReencryptAsync(IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ReencryptAsync(progress, beforeReplace: null, cancellationToken);
+
+    /// <summary><see cref="ReencryptAsync(IProgress{TransferProgress}?, CancellationToken)"/> with a test hook that runs
+    /// between a session's read and its replacement.</summary>
+    internal async Task<ReencryptionReport> ReencryptAsync(
+        IProgress<TransferProgress>? progress, Func<string, CancellationToken, Task>? beforeReplace, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var scope = new OperationScope(_pipeline.Name, "reencrypt");
+        try
+        {
+            TransferCounter? counter = null;
+            if (progress is not null)
+            {
+                var statistics = await _pipeline.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
+                counter = new TransferCounter(progress, statistics.SessionCount, statistics.MessageCount);
+            }
+
+            var report = await Protection.Reencryption.RunAsync(_pipeline, _logger, counter, beforeReplace, cancellationToken).ConfigureAwait(false);
+            scope.Complete();
+            return report;
+        }
+        catch (Exception ex) when (scope.Fail(ex, _logger))
+        {
+            throw;
+        }
+    }
+
     /// <summary>Streams every session, each followed by its messages, for migration into another store.</summary>
     public IAsyncEnumerable<PortableItem> ExportAsync(CancellationToken cancellationToken = default)
     {

@@ -9,7 +9,8 @@ return args switch
     ["write", ..] when args.Length >= 7 => await WriteMode.RunAsync(args),
     ["maintain", ..] when args.Length >= 7 => await MaintainMode.RunAsync(args),
     ["restore", ..] when args.Length >= 4 => await RestoreArchiveMode.RunAsync(args),
-    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write" or "maintain" or "restore") => await AppendMode.RunAsync(args),
+    ["reencrypt", ..] when args.Length >= 5 => await ReencryptMode.RunAsync(args),
+    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write" or "maintain" or "restore" or "reencrypt") => await AppendMode.RunAsync(args),
     _ => Usage(),
 };
 
@@ -19,6 +20,7 @@ static int Usage()
     Console.Error.WriteLine("       TestWorker create-sessions <storageType> <storagePath|connectionString> <idPrefix> <count> <maxSessions> [redisKeyPrefix] [--evict]");
     Console.Error.WriteLine("       TestWorker maintain <storageType> <storagePath|connectionString> <backupPath|-> <intervalSeconds> <backupsToKeep> <startUnixMs> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker restore <storageType> <storagePath|connectionString> <archivePath> [redisKeyPrefix]");
+    Console.Error.WriteLine("       TestWorker reencrypt <storageType> <storagePath|connectionString> <currentKeyId> <id=base64[,id=base64...]> [redisKeyPrefix] [--hold-after <messages>]");
     Console.Error.WriteLine("       TestWorker write <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <operation> <count> [--crash-at <point>[#<hit>]] [--trace] [--durability <d>] [--redis-prefix <p>]");
     return 2;
 }

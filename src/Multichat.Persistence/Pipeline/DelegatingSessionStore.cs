@@ -48,8 +48,9 @@ internal abstract class DelegatingSessionStore(ISessionStore inner) : ISessionSt
     public virtual Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         Inner.ImportMessagesAsync(sessionId, messages, cancellationToken);
 
-    public virtual Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
-        SessionReplacement.ReplaceAsync(Inner, session, batches, cancellationToken);
+    public virtual Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
+        SessionReplacement.ReplaceAsync(Inner, session, batches, expected, cancellationToken);
 
     public virtual Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
         Inner.CheckHealthAsync(cancellationToken);

@@ -79,13 +79,14 @@ internal sealed class TelemetrySessionStore(ISessionStore inner, TimeProvider cl
             },
             cancellationToken);
 
-    public override Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
+    public override Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
         ObserveAsync(
             "replace_session",
-            (session, batches),
+            (session, batches, expected),
             static async (s, a, ct) =>
             {
-                await SessionReplacement.ReplaceAsync(s, a.session, a.batches, ct).ConfigureAwait(false);
+                await SessionReplacement.ReplaceAsync(s, a.session, a.batches, a.expected, ct).ConfigureAwait(false);
                 return true;
             },
             cancellationToken);

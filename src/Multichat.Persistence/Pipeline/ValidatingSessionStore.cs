@@ -74,13 +74,14 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
         return Inner.ImportSessionAsync(session, replaceExisting, cancellationToken);
     }
 
-    public override Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    public override Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken)
     {
         ValidateImported(session);
         ArgumentNullException.ThrowIfNull(batches);
         return Inner is ISessionReplacer replacer
-            ? replacer.ReplaceSessionAsync(session, Validated(session.SessionId, batches, cancellationToken), cancellationToken)
-            : SessionReplacement.NonAtomicAsync(this, session, batches, cancellationToken);
+            ? replacer.ReplaceSessionAsync(session, Validated(session.SessionId, batches, cancellationToken), expected, cancellationToken)
+            : SessionReplacement.NonAtomicAsync(this, session, batches, expected, cancellationToken);
     }
 
     public override Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)

@@ -6,7 +6,7 @@ namespace Multichat.Persistence;
 /// <summary>
 /// The keys that may decrypt, by id, and the one that encrypts (<see cref="CurrentKeyId"/>). Rotating a key is adding
 /// a new one and making it current: values written under the old key stay readable while it is listed, and
-/// <c>SessionPersistence.ReencryptAsync</c> moves them to the
+/// <see cref="SessionPersistence.ReencryptAsync(IProgress{TransferProgress}?, CancellationToken)"/> moves them to the
 /// current one so the old key can be dropped.
 /// </summary>
 /// <remarks>

@@ -14,8 +14,8 @@ public sealed class EncryptionOptions
 
     /// <summary>Every key that may decrypt, by id: the base64 of 32 random bytes each (for example
     /// <c>openssl rand -base64 32</c>). Configuration keys <c>Encryption:Keys:{id}</c>. Keep a retired key listed until
-    /// <c>SessionPersistence.ReencryptAsync</c> has moved every
-    /// value to the current key.</summary>
+    /// <see cref="SessionPersistence.ReencryptAsync(IProgress{TransferProgress}?, CancellationToken)"/> has moved every value to the current key (its report says
+    /// <see cref="ReencryptionReport.IsComplete"/>).</summary>
     public IDictionary<string, string> Keys { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>A key source in code (for example a vault client), used instead of <see cref="CurrentKeyId"/> and

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Pipeline;
 
 namespace Multichat.Persistence.Protection;
@@ -130,10 +131,11 @@ internal sealed class ProtectingSessionStore(ISessionStore inner, IEncryptionKey
         await Inner.ImportMessagesAsync(sessionId, ResealAll(messages, ring), cancellationToken).ConfigureAwait(false);
     }
 
-    public override async Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    public override async Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken)
     {
         var ring = await RingAsync(cancellationToken).ConfigureAwait(false);
-        await base.ReplaceSessionAsync(Reseal(session, ring), Resealed(batches, ring, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await base.ReplaceSessionAsync(Reseal(session, ring), Resealed(batches, ring, cancellationToken), expected, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The stored form of a value: what a backup or an export carries.</summary>

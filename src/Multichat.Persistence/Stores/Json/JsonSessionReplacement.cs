@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
@@ -11,6 +12,8 @@ namespace Multichat.Persistence.Stores.Json;
 /// readers and writers keep using the old session meanwhile. Then, under the session's lock, the new record is written as
 /// <c>session.json.restore</c> — the commit point — and both are renamed over the live files. Whoever next takes the
 /// lock finishes a committed replacement that was cut short, and deletes an uncommitted one. See docs/storage/json.md, "Restore".
+/// A guarded replacement (re-encryption) checks, under the same lock and before the commit point, that the session is still
+/// what it read; if not, nothing is committed and the staged messages are deleted.
 /// </summary>
 internal static class JsonSessionReplacement
 {
@@ -27,11 +30,15 @@ internal static class JsonSessionReplacement
     /// <summary>
     /// Stages <paramref name="batches"/> and then commits through <paramref name="underLock"/>, which runs its argument
     /// under the session's lock (creating the session's folder) and translates I/O failures like every other operation.
+    /// With <paramref name="expected"/>, the commit happens only if the session, as read under that lock, meets it.
     /// </summary>
+    /// <exception cref="ConcurrencyConflictException">The session no longer meets <paramref name="expected"/>; it was
+    /// left as it is.</exception>
     public static async Task ReplaceAsync(
         JsonStoreContext context,
         ChatSession session,
         IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches,
+        ReplacementExpectation? expected,
         Func<Func<JsonSessionState, bool>, Task> underLock,
         CancellationToken cancellationToken)
     {
@@ -56,6 +63,12 @@ internal static class JsonSessionReplacement
 
             await underLock(state =>
             {
+                // The state was validated under the lock: what it says is what every other process sees until we let go.
+                if (expected is { } expectation && (state.Document is null || !expectation.IsMetBy(state.Snapshot())))
+                {
+                    throw expectation.Conflict(session.SessionId, state.Document?.Version);
+                }
+
                 // Stamped before the commit too, so a kill after it still makes the next create under a limit count again.
                 StampChanged(context);
 

@@ -221,11 +221,12 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
             return true;
         }, missing: null, cancellationToken);
 
-    public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    public Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return JsonSessionReplacement.ReplaceAsync(
-            _context, session, batches, commit => RunAsync(session.SessionId, create: true, commit, static (state, c) => c(state), missing: null, cancellationToken), cancellationToken);
+            _context, session, batches, expected, commit => RunAsync(session.SessionId, create: true, commit, static (state, c) => c(state), missing: null, cancellationToken), cancellationToken);
     }
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>

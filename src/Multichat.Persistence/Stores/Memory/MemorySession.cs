@@ -21,6 +21,10 @@ internal sealed class MemorySession(ChatSession record)
     /// <summary>Set when the session was deleted, so writers that found it just before see it is gone.</summary>
     public bool Deleted { get; set; }
 
+    /// <summary>Set (with <see cref="Deleted"/>) when a replacement or an import put another state in its place, so
+    /// callers that found this one just before look the session up again instead of seeing it gone.</summary>
+    public bool Replaced { get; set; }
+
     public int Count => _messages.Count - _head;
 
     public ChatSession Snapshot() => Record with { MessageCount = Count, LastSequence = LastSequence, UpdatedAt = UpdatedAt };

@@ -89,24 +89,27 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_sessions.TryGetValue(sessionId, out var state))
+        if (Enter(sessionId) is not { } state)
         {
             return Task.FromResult<ChatSession?>(null);
         }
 
-        lock (state.Gate)
+        try
         {
             return Task.FromResult(state.Deleted ? null : state.Snapshot());
+        }
+        finally
+        {
+            Monitor.Exit(state.Gate);
         }
     }
 
     public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var state = Find(session.SessionId);
-        lock (state.Gate)
+        var state = EnterLive(session.SessionId);
+        try
         {
-            EnsureLive(state, session.SessionId);
             if (state.Record.Version != session.Version)
             {
                 throw ConcurrencyConflictException.ForSession(session.SessionId, session.Version, state.Record.Version);
@@ -121,6 +124,10 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
                 Version = state.Record.Version + 1,
             };
             return Task.FromResult(state.Snapshot());
+        }
+        finally
+        {
+            Monitor.Exit(state.Gate);
         }
     }
 
@@ -165,11 +172,10 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
         string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var state = Find(sessionId);
+        var state = EnterLive(sessionId);
         ChatMessage[] stored;
-        lock (state.Gate)
+        try
         {
-            EnsureLive(state, sessionId);
             var now = clock.GetUtcNow();
 
             // Everything that can fail is decided before the first message is added: the batch is all or nothing.
@@ -198,6 +204,10 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
                 state.TrimTo(limit.MaxMessages);
             }
         }
+        finally
+        {
+            Monitor.Exit(state.Gate);
+        }
 
         return Task.FromResult<IReadOnlyList<ChatMessage>>(stored);
     }
@@ -205,12 +215,15 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
     public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var state = Find(sessionId);
+        var state = EnterLive(sessionId);
         List<ChatMessage> fetched;
-        lock (state.Gate)
+        try
         {
-            EnsureLive(state, sessionId);
             fetched = state.Fetch(query, MessagePaging.FetchCount(query));
+        }
+        finally
+        {
+            Monitor.Exit(state.Gate);
         }
 
         return Task.FromResult(MessagePaging.ToPage(query, fetched));
@@ -219,14 +232,18 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
     public Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_sessions.TryGetValue(sessionId, out var state))
+        if (Enter(sessionId) is not { } state)
         {
             return Task.FromResult(0L);
         }
 
-        lock (state.Gate)
+        try
         {
             return Task.FromResult(state.Deleted ? 0 : state.TrimTo(keepLatest));
+        }
+        finally
+        {
+            Monitor.Exit(state.Gate);
         }
     }
 
@@ -238,10 +255,7 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
         {
             if (_sessions.TryRemove(session.SessionId, out var old))
             {
-                lock (old.Gate)
-                {
-                    old.Deleted = true;
-                }
+                Retire(old);
             }
 
             _sessions[session.SessionId] = state;
@@ -254,7 +268,8 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
         return Task.CompletedTask;
     }
 
-    public async Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    public async Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken)
     {
         // Built aside and swapped in whole: a reader sees the old session until the new one is complete, and a failure
         // while reading the batches leaves the old one untouched.
@@ -268,39 +283,67 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
             }
         }
 
-        while (true)
+        while (!Swap(session.SessionId, state, expected))
         {
-            if (_sessions.TryGetValue(session.SessionId, out var old))
-            {
-                if (_sessions.TryUpdate(session.SessionId, state, old))
-                {
-                    lock (old.Gate)
-                    {
-                        old.Deleted = true;
-                    }
+        }
+    }
 
-                    return;
+    /// <summary>
+    /// Puts <paramref name="state"/> in the place of the stored session, under the old state's gate: no write lands on
+    /// the old state once it is swapped out (one that waited for the gate goes on with the new state, see
+    /// <see cref="Enter"/>), and with <paramref name="expected"/> none lands between the check and the swap. False when
+    /// the session was added or removed meanwhile and an unguarded swap must look again.
+    /// </summary>
+    /// <exception cref="ConcurrencyConflictException">The stored session is missing or does not meet <paramref name="expected"/>.</exception>
+    private bool Swap(string sessionId, MemorySession state, ReplacementExpectation? expected)
+    {
+        if (Enter(sessionId) is not { } old)
+        {
+            return expected is { } missing ? throw missing.Conflict(sessionId, storedVersion: null) : _sessions.TryAdd(sessionId, state);
+        }
+
+        try
+        {
+            if (expected is { } expectation)
+            {
+                var stored = old.Deleted ? null : old.Snapshot();
+                if (!expectation.IsMetBy(stored))
+                {
+                    throw expectation.Conflict(sessionId, stored);
                 }
             }
-            else if (_sessions.TryAdd(session.SessionId, state))
+
+            // A delete removes the entry before it takes the gate: the swap then finds the session gone.
+            if (!_sessions.TryUpdate(sessionId, state, old))
             {
-                return;
+                return expected is { } gone ? throw gone.Conflict(sessionId, storedVersion: null) : false;
             }
+
+            old.Deleted = true;
+            old.Replaced = true;
+            return true;
+        }
+        finally
+        {
+            Monitor.Exit(old.Gate);
         }
     }
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var state = Find(sessionId);
-        lock (state.Gate)
+        var state = EnterLive(sessionId);
+        try
         {
-            EnsureLive(state, sessionId);
             ImportChecks.EnsureAscending(messages, state.LastStoredSequence);
             foreach (var message in messages)
             {
                 state.Add(MessageRecords.Imported(message));
             }
+        }
+        finally
+        {
+            Monitor.Exit(state.Gate);
         }
 
         return Task.CompletedTask;
@@ -331,14 +374,48 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private MemorySession Find(string sessionId) =>
-        _sessions.TryGetValue(sessionId, out var state) ? state : throw SessionNotFoundException.ForSession(sessionId);
-
-    private static void EnsureLive(MemorySession state, string sessionId)
+    /// <summary>
+    /// The session's state with its gate taken (the caller exits it), or null when there is none. A state a replacement
+    /// swapped out is looked up again, so a caller that found it just before the swap acts on the new one instead of
+    /// failing as if the session had been deleted; a deleted one is returned as it is (the caller checks).
+    /// </summary>
+    private MemorySession? Enter(string sessionId)
     {
+        while (_sessions.TryGetValue(sessionId, out var state))
+        {
+            Monitor.Enter(state.Gate);
+            if (!state.Replaced)
+            {
+                return state;
+            }
+
+            Monitor.Exit(state.Gate);
+        }
+
+        return null;
+    }
+
+    /// <summary><see cref="Enter"/> for a session that must exist.</summary>
+    /// <exception cref="SessionNotFoundException">There is no such session, or it was deleted.</exception>
+    private MemorySession EnterLive(string sessionId)
+    {
+        var state = Enter(sessionId) ?? throw SessionNotFoundException.ForSession(sessionId);
         if (state.Deleted)
         {
+            Monitor.Exit(state.Gate);
             throw SessionNotFoundException.ForSession(sessionId);
+        }
+
+        return state;
+    }
+
+    /// <summary>Marks a state that another took the place of, under its gate (see <see cref="Enter"/>).</summary>
+    private static void Retire(MemorySession old)
+    {
+        lock (old.Gate)
+        {
+            old.Deleted = true;
+            old.Replaced = true;
         }
     }
 

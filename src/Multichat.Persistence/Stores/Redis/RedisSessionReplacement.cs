@@ -1,4 +1,5 @@
 using System.Globalization;
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 using StackExchange.Redis;
 
@@ -11,7 +12,9 @@ namespace Multichat.Persistence.Stores.Redis;
 /// then one script (<see cref="ReplacementScripts.Commit"/>) checks the staged copy is whole, deletes the old session
 /// and its index entries, renames the staged keys to the live names and writes the record, indexes and counts. Readers
 /// see the old session until that script runs and the new one whole after it; a failure, a cancellation or a kill
-/// before it leaves the old session as it was and staged keys that are removed (or expire) unseen.
+/// before it leaves the old session as it was and staged keys that are removed (or expire) unseen. A guarded replacement
+/// (re-encryption) has the same script check, before its first write, that the session is still as expected; if not,
+/// nothing is swapped and the staged keys are removed.
 /// </summary>
 internal sealed class RedisSessionReplacement(RedisStoreContext context)
 {
@@ -24,7 +27,8 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
     private const int MaxMessagesPerTrip = 1000;
     private const int MaxBytesPerTrip = 4 * 1024 * 1024;
 
-    public async Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+    public async Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken)
     {
         var record = SessionRecords.Imported(session);
         var keys = context.Keys.For(record.SessionId);
@@ -33,7 +37,7 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
         try
         {
             var (count, last) = await StageAsync(staging, batches, cancellationToken).ConfigureAwait(false);
-            committed = await CommitAsync(record, keys, staging, count, Math.Max(record.LastSequence, last), cancellationToken).ConfigureAwait(false);
+            committed = await CommitAsync(record, keys, staging, count, Math.Max(record.LastSequence, last), expected, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -108,7 +112,13 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
     }
 
     private async Task<bool> CommitAsync(
-        ChatSession record, SessionKeys keys, (RedisKey Messages, RedisKey Ids) staging, long count, long lastSequence, CancellationToken cancellationToken)
+        ChatSession record,
+        SessionKeys keys,
+        (RedisKey Messages, RedisKey Ids) staging,
+        long count,
+        long lastSequence,
+        ReplacementExpectation? expected,
+        CancellationToken cancellationToken)
     {
         var updated = record.UpdatedAt.UtcTicks;
         RedisValue[] values =
@@ -116,13 +126,23 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
             count, RedisRecordCodec.JoinParticipants(record.Participants), record.Title ?? string.Empty,
             record.Title is null ? "0" : "1", RedisRecordCodec.EncodeMetadata(record.Metadata), record.CreatedAt.UtcTicks, updated,
             record.Version, lastSequence, RedisRecordCodec.Score(updated), keys.Base, record.SessionId,
+            expected is null ? "0" : "1", expected?.Version ?? 0, expected?.LastSequence ?? 0, expected?.MessageCount ?? 0,
+            (expected?.CreatedAt.UtcTicks ?? 0).ToString(CultureInfo.InvariantCulture),
         ];
         RedisKey[] commitKeys = [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, staging.Messages, staging.Ids];
         int outcome;
         if (!await context.Runner.IsClusterAsync(cancellationToken).ConfigureAwait(false))
         {
-            outcome = (int)await context.Runner.EvaluateAsync(ReplacementScripts.Commit, [.. commitKeys, context.Keys.SessionCount], values, cancellationToken)
-                .ConfigureAwait(false);
+            outcome = Outcome(
+                await context.Runner.EvaluateAsync(ReplacementScripts.Commit, [.. commitKeys, context.Keys.SessionCount], values, cancellationToken).ConfigureAwait(false),
+                record.SessionId,
+                expected);
+        }
+        else if (expected is not null)
+        {
+            // A guarded replacement only ever replaces a session that exists: it never adds one, so it needs no create lease.
+            outcome = Outcome(
+                await context.Runner.EvaluateAsync(ReplacementScripts.Commit, commitKeys, values, cancellationToken).ConfigureAwait(false), record.SessionId, expected);
         }
         else
         {
@@ -139,6 +159,19 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
         }
 
         return true;
+    }
+
+    /// <summary>The commit script's outcome; a guarded replacement's conflict as its exception.</summary>
+    private static int Outcome(RedisResult result, string sessionId, ReplacementExpectation? expected)
+    {
+        if (result.Resp2Type == ResultType.Array)
+        {
+            var conflict = (RedisResult[])result!;
+            throw expected!.Value.Conflict(sessionId, (long)conflict[1]);
+        }
+
+        var outcome = (int)result;
+        return outcome == -2 ? throw expected!.Value.Conflict(sessionId, storedVersion: null) : outcome;
     }
 
     /// <summary>Removes a staged copy that will not be committed; best effort, its time to live removes it otherwise.</summary>

@@ -77,8 +77,8 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
         _messages.ImportMessagesAsync(sessionId, messages, cancellationToken);
 
-    public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
-        new RedisSessionReplacement(_context).ReplaceSessionAsync(session, batches, cancellationToken);
+    public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
+        new RedisSessionReplacement(_context).ReplaceSessionAsync(session, batches, expected, cancellationToken);
 
     public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
     {

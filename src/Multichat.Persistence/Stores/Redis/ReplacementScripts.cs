@@ -26,8 +26,11 @@ internal static class ReplacementScripts
     /// Swaps the staged copy in, atomically: KEYS record, messages, id map, recency index, statistics, staged messages,
     /// staged id map, on a single node KEYS[8] the session count. ARGV[1] the number of staged messages, then as
     /// <see cref="SessionScripts.ImportSession"/> (ARGV[2..12]: participants, title, has title, metadata, created,
-    /// updated, version, last sequence, score, bucket base, id). Every check comes before the first write (a script is
-    /// not rolled back on error): {-1} when the staged copy is not whole (it expired), nothing changed. Otherwise the
+    /// updated, version, last sequence, score, bucket base, id), ARGV[13] '1' for a guarded replacement and then the
+    /// expected version, last sequence, message count and creation ticks (ARGV[14..17]). Every check comes before the
+    /// first write (a script is not rolled back on error): -1 when the staged copy is not whole (it expired); for a
+    /// guarded replacement -2 when the session is missing and {-3, stored version} when it is no longer as expected
+    /// (the creation ticks compared as text: they are beyond a Lua number's exact range); nothing changed. Otherwise the
     /// old session goes as <see cref="SessionScripts.Delete"/> removes one, the staged keys are renamed to the live
     /// names and made persistent, and the record, indexes and counts are written as an import writes them. Returns 1
     /// for a new session (counted), 2 for a replaced one.
@@ -36,6 +39,13 @@ internal static class ReplacementScripts
         local count = tonumber(ARGV[1])
         if redis.call('ZCARD', KEYS[6]) ~= count then return -1 end
         if count > 0 and redis.call('EXISTS', KEYS[7]) == 0 then return -1 end
+        if ARGV[13] == '1' then
+          local g = redis.call('HMGET', KEYS[1], 'v', 'l', 'n', 'c')
+          if not g[1] then return -2 end
+          if tonumber(g[1]) ~= tonumber(ARGV[14]) or tonumber(g[2]) ~= tonumber(ARGV[15]) or tonumber(g[3]) ~= tonumber(ARGV[16]) or g[4] ~= ARGV[17] then
+            return {-3, g[1]}
+          end
+        end
         local cur = redis.call('HMGET', KEYS[1], 'p', 'n')
         if cur[1] then
           for p in string.gmatch(cur[1], '[^\n]+') do

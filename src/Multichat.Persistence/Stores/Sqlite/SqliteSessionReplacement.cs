@@ -1,3 +1,4 @@
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 using static Multichat.Persistence.Stores.Sqlite.SqliteSessionRows;
 
@@ -8,16 +9,33 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// <see cref="SqliteDatabase.WriteStreamingAsync"/>: the old session's rows are deleted as a delete does, the archived
 /// session is inserted as an import does, and its messages are inserted as the archive streams them. Nothing of it is
 /// visible before the commit, and a failure, a cancellation or a kill before the commit leaves the old session as it was.
+/// A guarded replacement (re-encryption) first checks the stored session in that same transaction: the writer holds the
+/// database's write lock from <c>BEGIN IMMEDIATE</c> on, so nothing can change it between the check and the commit.
 /// </summary>
 internal static class SqliteSessionReplacement
 {
     /// <param name="lease">The writer connection, inside its transaction.</param>
     /// <param name="record">The session as an import keeps it (see <see cref="SessionRecords.Imported"/>).</param>
     /// <param name="batches">Its messages, ascending; read once, one batch in memory at a time.</param>
+    /// <param name="expected">When set, what the stored session must still be; else the transaction is rolled back
+    /// with <see cref="ConcurrencyConflictException"/> before anything is written or any batch is read.</param>
     /// <param name="cancellationToken">Checked between batches (a running statement is interrupted by the caller).</param>
     public static async Task ReplaceAsync(
-        SqliteConnectionLease lease, ChatSession record, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken)
+        SqliteConnectionLease lease,
+        ChatSession record,
+        IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches,
+        ReplacementExpectation? expected,
+        CancellationToken cancellationToken)
     {
+        if (expected is { } expectation)
+        {
+            var stored = SelectSession(lease, record.SessionId);
+            if (!expectation.IsMetBy(stored))
+            {
+                throw expectation.Conflict(record.SessionId, stored);
+            }
+        }
+
         // The session_count triggers see one delete and one insert; the activity and participant rows and the messages
         // (ON DELETE CASCADE) of the old session go with it, as in DeleteSessionAsync.
         DeleteSession(lease, record.SessionId);

@@ -147,11 +147,12 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
             SqliteWriteSteps.ImportMessages, (sessionId, messages), static (lease, state) => SqliteImport.Messages(lease, state.sessionId, state.messages), cancellationToken);
 
     /// <summary>One write transaction for the whole session, committed once its last batch is written (see <see cref="SqliteSessionReplacement"/>).</summary>
-    public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, CancellationToken cancellationToken) =>
+    public Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
         _database.WriteStreamingAsync(
             SqliteWriteSteps.ReplaceSession,
-            (record: SessionRecords.Imported(session), batches),
-            static (lease, state, ct) => SqliteSessionReplacement.ReplaceAsync(lease, state.record, state.batches, ct),
+            (record: SessionRecords.Imported(session), batches, expected),
+            static (lease, state, ct) => SqliteSessionReplacement.ReplaceAsync(lease, state.record, state.batches, state.expected, ct),
             cancellationToken);
 
     public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
