@@ -24,11 +24,14 @@ public sealed class JsonStoreStateCacheTests : IDisposable
     /// <summary>Adds fresh sessions (each addition may evict) until <paramref name="condition"/> holds or 30 s passed.</summary>
     private static async Task UntilAsync(JsonStore store, Func<bool> condition)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        // Eviction runs when a state is added and skips states whose lease is still held; the lease keeper releases
+        // idle leases on a timer, which a loaded machine runs late. So add one state at a time and give the keeper
+        // time between them, instead of piling up new (leased) states faster than it releases old ones.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         for (var i = 0; !condition() && DateTime.UtcNow < deadline; i++)
         {
             await CreateAndAppendAsync(store, $"later-{i}", "m-1");
-            await Task.Yield();
+            await Task.Delay(TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken);
         }
     }
 
