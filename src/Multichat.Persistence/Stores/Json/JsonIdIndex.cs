@@ -151,8 +151,13 @@ internal sealed class JsonIdIndex(string path)
         }
     }
 
-    /// <summary>Whether a table indexes this incarnation of the messages file, up to a point within its committed part.</summary>
-    private static bool Describes(JsonIdFile ids, JsonMessageLog log, ulong incarnation) => ids.Incarnation == incarnation && ids.IndexedThrough <= log.Length;
+    /// <summary>
+    /// Whether a table indexes this incarnation of the messages file, up to a point within its committed part. A negative
+    /// point is a damaged header (or SyncedThrough, which a reboot makes the point): reading the line before it would be
+    /// a read at a negative offset.
+    /// </summary>
+    private static bool Describes(JsonIdFile ids, JsonMessageLog log, ulong incarnation) =>
+        ids.Incarnation == incarnation && ids.IndexedThrough >= 0 && ids.IndexedThrough <= log.Length;
 
     /// <summary>
     /// Checks, with one small read, that the table's IndexedThrough ends a line whose id the table proposes: a table that
