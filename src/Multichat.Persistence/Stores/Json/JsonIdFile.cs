@@ -119,9 +119,10 @@ internal sealed unsafe class JsonIdFile : IDisposable
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             Span<byte> header = stackalloc byte[HeaderSize];
-            return RandomAccess.Read(handle, header, 0) == HeaderSize && BinaryPrimitives.ReadUInt64LittleEndian(header) == Magic
-                ? Math.Max(0, BinaryPrimitives.ReadInt64LittleEndian(header[HighestAt..]))
+            var highest = RandomAccess.Read(handle, header, 0) == HeaderSize && BinaryPrimitives.ReadUInt64LittleEndian(header) == Magic
+                ? BinaryPrimitives.ReadInt64LittleEndian(header[HighestAt..])
                 : 0;
+            return highest is >= 0 and <= JsonMessageLine.MaxSequence ? highest : 0;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -152,11 +153,13 @@ internal sealed unsafe class JsonIdFile : IDisposable
 
             var capacity = BinaryPrimitives.ReadInt64LittleEndian(header[CapacityAt..]);
             var count = BinaryPrimitives.ReadInt64LittleEndian(header[CountAt..]);
+            var highest = BinaryPrimitives.ReadInt64LittleEndian(header[HighestAt..]);
             if (BinaryPrimitives.ReadUInt64LittleEndian(header) != Magic
                 || BinaryPrimitives.ReadInt32LittleEndian(header[VersionAt..]) != FormatVersion
                 || capacity < MinCapacity || capacity > MaxCapacity || (capacity & (capacity - 1)) != 0
                 || length != HeaderSize + (capacity * sizeof(ulong))
-                || count < 0 || count > capacity)
+                || count < 0 || count > capacity
+                || highest < 0 || highest > JsonMessageLine.MaxSequence)
             {
                 return null;
             }
