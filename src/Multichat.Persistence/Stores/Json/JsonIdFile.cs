@@ -247,9 +247,16 @@ internal sealed unsafe class JsonIdFile : IDisposable
 
     /// <summary>
     /// The sequences stored under <paramref name="hash"/>'s fragment, in no particular order; each full sequence is rebuilt
-    /// from its low 32 bits as the highest one not above <paramref name="lastSequence"/>.
+    /// from its low 32 bits as the highest one not above <paramref name="lastSequence"/>, and, when the file's sequences
+    /// span 2^32 or more, also as the lowest one not below <paramref name="firstSequence"/>.
     /// </summary>
-    public void Candidates(ulong hash, long lastSequence, List<long> into)
+    /// <remarks>
+    /// The span passes 2^32 only when sequences jumped (an import with a huge gap, or an issued sequence raised by a
+    /// damaged file); the messages before the jump then lie just above the first sequence, not just below the last, and
+    /// without the second guess a retry of one of them would be stored again. The caller reads each candidate's line, so a
+    /// wrong guess costs one read and never a wrong answer.
+    /// </remarks>
+    public void Candidates(ulong hash, long firstSequence, long lastSequence, List<long> into)
     {
         into.Clear();
         var fragment = Fragment(hash);
@@ -267,7 +274,12 @@ internal sealed unsafe class JsonIdFile : IDisposable
             if ((uint)(slot >> 32) == fragment)
             {
                 var low = (uint)slot;
-                into.Add(lastSequence - (uint)((uint)lastSequence - low));
+                var below = lastSequence - (uint)((uint)lastSequence - low);
+                into.Add(below);
+                if (lastSequence - firstSequence >= 1L << 32 && firstSequence + (uint)(low - (uint)firstSequence) is var above && above != below)
+                {
+                    into.Add(above);
+                }
             }
         }
     }

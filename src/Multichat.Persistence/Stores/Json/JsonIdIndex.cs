@@ -83,7 +83,7 @@ internal sealed class JsonIdIndex(string path)
     /// <summary>The stored message with this id (not trimmed), or null; <paramref name="ids"/> is what <see cref="Open"/> returned this lease.</summary>
     public ChatMessage? FindStored(JsonStoreContext context, JsonMessageLog log, JsonSessionDocument document, JsonIdFile ids, string id)
     {
-        ids.Candidates(JsonSessionKey.HashOf(id), log.LastLineSequence, _candidates);
+        ids.Candidates(JsonSessionKey.HashOf(id), log.FirstLineSequence, log.LastLineSequence, _candidates);
         foreach (var sequence in _candidates)
         {
             if (sequence >= document.FirstSequence && log.ReadAt(context, document.SessionId, sequence) is { } stored && string.Equals(stored.Id, id, StringComparison.Ordinal))
@@ -186,7 +186,7 @@ internal sealed class JsonIdIndex(string path)
                 return false;
             }
 
-            ids.Candidates(JsonSessionKey.HashOf(id!), log.LastLineSequence, _candidates);
+            ids.Candidates(JsonSessionKey.HashOf(id!), log.FirstLineSequence, log.LastLineSequence, _candidates);
             ok = _candidates.Contains(sequence);
             return false;
         }, 4096);
