@@ -230,16 +230,17 @@ internal static class ByteMutations
                 var (start, length) = lines[random.Next(lines.Count)];
                 return start + random.Next(Math.Min(length, 16));
             default:
-                var punctuation = new List<int>();
-                for (var i = 0; i < input.Length; i++)
+                // On JSON punctuation: a few random draws find some in any JSON text, without a pass over the file.
+                for (var tries = 0; tries < 64; tries++)
                 {
-                    if (input[i] is (byte)'"' or (byte)':' or (byte)',' or (byte)'{' or (byte)'}' or (byte)'[' or (byte)']')
+                    var at = random.Next(input.Length);
+                    if (input[at] is (byte)'"' or (byte)':' or (byte)',' or (byte)'{' or (byte)'}' or (byte)'[' or (byte)']')
                     {
-                        punctuation.Add(i);
+                        return at;
                     }
                 }
 
-                return punctuation.Count > 0 ? punctuation[random.Next(punctuation.Count)] : random.Next(input.Length);
+                return random.Next(input.Length);
         }
     }
 

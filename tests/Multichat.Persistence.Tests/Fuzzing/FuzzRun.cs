@@ -12,9 +12,10 @@ namespace Multichat.Persistence.Tests.Fuzzing;
 /// </summary>
 /// <remarks>
 /// Settings: <c>MULTICHAT_FUZZ_ITERATIONS</c> (default 10,000 per target), <c>MULTICHAT_FUZZ_SEED</c> (default: the
-/// target's fixed seed), <c>MULTICHAT_FUZZ_ONLY</c> (one iteration).
+/// target's fixed seed), <c>MULTICHAT_FUZZ_ONLY</c> (one iteration). A target fed
+/// through several tests (the Json store: one per file) gives each its <c>share</c> of the count.
 /// </remarks>
-internal sealed class FuzzRun(string target, int defaultSeed)
+internal sealed class FuzzRun(string target, int defaultSeed, double share = 1)
 {
     public const int DefaultIterations = 10_000;
 
@@ -28,7 +29,8 @@ internal sealed class FuzzRun(string target, int defaultSeed)
 
     public int Seed { get; } = EnvironmentInt("MULTICHAT_FUZZ_SEED") ?? defaultSeed;
 
-    public static int Iterations => EnvironmentInt("MULTICHAT_FUZZ_ITERATIONS") is > 0 and var n ? n : DefaultIterations;
+    /// <summary>How many inputs this run tries: its share of the target's count.</summary>
+    public int Iterations => (int)Math.Ceiling(share * (EnvironmentInt("MULTICHAT_FUZZ_ITERATIONS") is > 0 and var n ? n : DefaultIterations));
 
     /// <summary>What iteration <paramref name="iteration"/> of this seed draws from: the same on every run and machine.</summary>
     public Random RandomFor(int iteration) => new(unchecked((Seed * 1_000_003) + iteration));
