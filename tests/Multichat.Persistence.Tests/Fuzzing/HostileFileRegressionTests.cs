@@ -130,6 +130,30 @@ public sealed class HostileFileRegressionTests : IDisposable
         (await target.ListSessionsAsync(new SessionQuery(), Ct)).Sessions.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task Restore_ForgedArchiveWithANegativeLastSequenceAfterAGoodSession_WritesNothing()
+    {
+        await using var source = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
+        await source.CreateSessionAsync("a-good", ["a"], cancellationToken: Ct);
+        await source.CreateSessionAsync("b-bad", ["a"], cancellationToken: Ct);
+        using var written = new MemoryStream();
+        await source.BackupAsync(written, Ct);
+
+        // Version 1 (no checksum) stands for any forged archive: the checking pass is all there is between it and the store.
+        var lines = ArchiveMutations.Decompress(written.ToArray()).Select(l => l.Replace("\"version\":2", "\"version\":1", StringComparison.Ordinal)).ToArray();
+        var bad = Array.FindIndex(lines, l => l.Contains("\"sessionId\":\"b-bad\"", StringComparison.Ordinal));
+        lines[bad] = lines[bad].Replace("\"lastSequence\":0", "\"lastSequence\":-1", StringComparison.Ordinal);
+        lines.Should().Contain(l => l.Contains("\"lastSequence\":-1", StringComparison.Ordinal)).And.Contain(l => l.Contains("a-good", StringComparison.Ordinal));
+        lines[^1] = JsonNode.Parse(lines[^1])!.AsObject() is var end && end["end"]!.AsObject().Remove("sha256") ? end.ToJsonString() : lines[^1];
+        var forged = ArchiveMutations.Compress(Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
+
+        await using var target = SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
+        var restore = () => target.RestoreAsync(new MemoryStream(forged), Ct);
+
+        (await restore.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().StartWith("The archive's session 'b-bad'");
+        (await target.ListSessionsAsync(new SessionQuery(), Ct)).Sessions.Should().BeEmpty("the checking pass refuses what the writing pass would");
+    }
+
     private async Task SeedAsync()
     {
         await using var store = SessionPersistence.Create(_folder.Options());
