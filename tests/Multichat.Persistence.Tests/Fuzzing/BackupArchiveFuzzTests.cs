@@ -22,6 +22,9 @@ public sealed class BackupArchiveFuzzTests : IAsyncLifetime
     private const string Kept = "kept";
     private const string Replaced = "s-0";
 
+    // Checks archives: VerifyBackupAsync reads the stream alone, the store behind it is never touched.
+    private readonly SessionPersistence _checker = MemoryStore();
+
     private byte[] _archive = [];
     private string[] _lines = [];
 
@@ -54,7 +57,7 @@ public sealed class BackupArchiveFuzzTests : IAsyncLifetime
         _lines = ArchiveMutations.Decompress(_archive);
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _checker.DisposeAsync();
 
     [Fact]
     public async Task VerifyAndRestore_MutatedArchives_RefuseTypedAndChangeNothingOrRestoreWhatTheyHold()
@@ -84,7 +87,7 @@ public sealed class BackupArchiveFuzzTests : IAsyncLifetime
         var bytes = iteration % 97 == 0 ? _archive : ArchiveMutations.Mutate(_archive, _lines, random, depth, out what);
         fuzzCase.Input = $"{depth}: {what}";
 
-        var (info, damaged) = await Typed("VerifyBackupAsync", () => MemoryStore().VerifyBackupAsync(new MemoryStream(bytes), ct), ex => ex is StoreCorruptedException);
+        var (info, damaged) = await Typed("VerifyBackupAsync", () => _checker.VerifyBackupAsync(new MemoryStream(bytes), ct), ex => ex is StoreCorruptedException);
         Rule(iteration % 97 != 0 || damaged is null, $"the archive as written fails its check: {damaged?.Message}");
 
         await using var store = MemoryStore();
