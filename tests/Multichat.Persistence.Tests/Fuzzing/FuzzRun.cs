@@ -26,6 +26,7 @@ internal sealed class FuzzRun(string target, int defaultSeed, double share = 1)
 
     private readonly SortedDictionary<string, int> _outcomes = new(StringComparer.Ordinal);
     private readonly List<string> _violations = [];
+    private (double Milliseconds, int Iteration, string Input) _slowest;
 
     public int Seed { get; } = EnvironmentInt("MULTICHAT_FUZZ_SEED") ?? defaultSeed;
 
@@ -48,6 +49,7 @@ internal sealed class FuzzRun(string target, int defaultSeed, double share = 1)
         for (var i = from; i < to && _violations.Count < MaxViolations; i++)
         {
             var fuzzCase = new FuzzCase();
+            var started = Stopwatch.GetTimestamp();
             using var timeout = new CancellationTokenSource(IterationTimeout);
             var work = Task.Run(() => iteration(i, RandomFor(i), fuzzCase, timeout.Token), CancellationToken.None);
             string outcome;
@@ -73,6 +75,11 @@ internal sealed class FuzzRun(string target, int defaultSeed, double share = 1)
             }
 
             _outcomes[outcome] = _outcomes.GetValueOrDefault(outcome) + 1;
+            var took = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (took > _slowest.Milliseconds)
+            {
+                _slowest = (took, i, fuzzCase.Input);
+            }
         }
 
         var report = Report(to - from, clock.Elapsed);
@@ -92,7 +99,7 @@ internal sealed class FuzzRun(string target, int defaultSeed, double share = 1)
     {
         var report = new StringBuilder(string.Create(
             CultureInfo.InvariantCulture,
-            $"Fuzz target {target}: seed {Seed}, {iterations} iterations in {elapsed.TotalSeconds:0.0} s ({elapsed.TotalMilliseconds / Math.Max(1, iterations):0.00} ms each)\n"));
+            $"Fuzz target {target}: seed {Seed}, {iterations} iterations in {elapsed.TotalSeconds:0.0} s ({elapsed.TotalMilliseconds / Math.Max(1, iterations):0.00} ms each; slowest {_slowest.Milliseconds:0} ms, iteration {_slowest.Iteration}: {Shorten(_slowest.Input)})\n"));
         foreach (var (outcome, count) in _outcomes)
         {
             report.Append(CultureInfo.InvariantCulture, $"{count,7}  {outcome}\n");
@@ -100,6 +107,8 @@ internal sealed class FuzzRun(string target, int defaultSeed, double share = 1)
 
         return report.ToString();
     }
+
+    private static string Shorten(string text) => text.Length <= 160 ? text : text[..160] + "…";
 
     private static int? EnvironmentInt(string name) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
