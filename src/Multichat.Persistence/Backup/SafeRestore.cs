@@ -55,19 +55,25 @@ internal static class SafeRestore
 
     /// <summary>Reads the whole archive and checks it; writes nothing. With <paramref name="validate"/>, also that
     /// this store accepts every record; with <paramref name="refuseExisting"/>, that none of its sessions exist there.</summary>
+    /// <remarks>
+    /// A record this store refuses is reported only once the archive has read to its end whole: a damaged archive is
+    /// reported as damaged (<see cref="StoreCorruptedException"/>), even when the damage also made a record invalid, so
+    /// nobody changes a store's settings to take an archive that was altered.
+    /// </remarks>
     public static async Task<BackupInfo> VerifyAsync(Stream archive, InputValidator? validate, ISessionStore? refuseExisting, CancellationToken cancellationToken)
     {
         ArchiveHeader? header = null;
         long sessions = 0, messages = 0;
+        Exception? refusal = null;
         await foreach (var item in BackupArchive.ReadAsync(archive, h => header = h, cancellationToken).ConfigureAwait(false))
         {
             if (item.Session is { } session)
             {
                 sessions++;
-                Accept(validate, session.SessionId, v => v.Session(session, nameof(archive), stored: true));
-                if (refuseExisting is not null && await refuseExisting.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
+                refusal ??= Accept(validate, session.SessionId, v => ImportedSession(v, session, nameof(archive)));
+                if (refusal is null && refuseExisting is not null && await refuseExisting.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
                 {
-                    throw new SessionAlreadyExistsException(
+                    refusal = new SessionAlreadyExistsException(
                         $"Session '{session.SessionId}' of the archive exists in the store; RestoreMode.Fail restores only into a store without any of them. Nothing was written.");
                 }
             }
@@ -75,11 +81,13 @@ internal static class SafeRestore
             {
                 var message = item.Message!;
                 messages++;
-                Accept(validate, message.SessionId, v => v.Message(message with { Sequence = 0 }, message.SessionId, nameof(archive), stored: true));
+                refusal ??= Accept(validate, message.SessionId, v => v.Message(message with { Sequence = 0 }, message.SessionId, nameof(archive), stored: true));
             }
         }
 
-        return new BackupInfo(sessions, messages, header!.SourceStore, header.CreatedAt, header.Version);
+        return refusal is null
+            ? new BackupInfo(sessions, messages, header!.SourceStore, header.CreatedAt, header.Version)
+            : throw refusal;
     }
 
     private static async Task<ImportReport> WriteAsync(ISessionStore store, Stream archive, RestoreMode mode, TransferCounter? counter, CancellationToken cancellationToken)
@@ -118,20 +126,35 @@ internal static class SafeRestore
         return new ImportReport(sessions, messages) { SkippedSessions = skipped };
     }
 
-    private static void Accept(InputValidator? validate, string sessionId, Action<InputValidator> check)
+    /// <summary>
+    /// What the pipeline checks of an imported session (ValidatingSessionStore.ValidateImported): the checking pass must
+    /// refuse whatever the writing pass would, or a restore could replace some sessions and then fail on a later one.
+    /// </summary>
+    private static void ImportedSession(InputValidator validate, ChatSession session, string paramName)
+    {
+        validate.Session(session, paramName, stored: true);
+        if (session.LastSequence < 0)
+        {
+            throw new ArgumentException($"Its LastSequence is {session.LastSequence}; sequences start at 1.", paramName);
+        }
+    }
+
+    /// <summary>Null when the store takes the record, else the refusal to throw once the archive is known to be whole.</summary>
+    private static ArgumentException? Accept(InputValidator? validate, string sessionId, Action<InputValidator> check)
     {
         if (validate is null)
         {
-            return;
+            return null;
         }
 
         try
         {
             check(validate);
+            return null;
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"The archive's session '{sessionId}' cannot be stored with this store's settings; nothing was written. {ex.Message}", ex);
+            return new ArgumentException($"The archive's session '{sessionId}' cannot be stored with this store's settings; nothing was written. {ex.Message}", ex);
         }
     }
 }

@@ -121,9 +121,10 @@ internal sealed unsafe class JsonIdFile : IDisposable
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             Span<byte> header = stackalloc byte[HeaderSize];
-            return RandomAccess.Read(handle, header, 0) == HeaderSize && BinaryPrimitives.ReadUInt64LittleEndian(header) == Magic
-                ? Math.Max(0, BinaryPrimitives.ReadInt64LittleEndian(header[HighestAt..]))
+            var highest = RandomAccess.Read(handle, header, 0) == HeaderSize && BinaryPrimitives.ReadUInt64LittleEndian(header) == Magic
+                ? BinaryPrimitives.ReadInt64LittleEndian(header[HighestAt..])
                 : 0;
+            return highest is >= 0 and <= JsonMessageLine.MaxSequence ? highest : 0;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -154,11 +155,13 @@ internal sealed unsafe class JsonIdFile : IDisposable
 
             var capacity = BinaryPrimitives.ReadInt64LittleEndian(header[CapacityAt..]);
             var count = BinaryPrimitives.ReadInt64LittleEndian(header[CountAt..]);
+            var highest = BinaryPrimitives.ReadInt64LittleEndian(header[HighestAt..]);
             if (BinaryPrimitives.ReadUInt64LittleEndian(header) != Magic
                 || BinaryPrimitives.ReadInt32LittleEndian(header[VersionAt..]) != FormatVersion
                 || capacity < MinCapacity || capacity > MaxCapacity || (capacity & (capacity - 1)) != 0
                 || length != HeaderSize + (capacity * sizeof(ulong))
-                || count < 0 || count > capacity)
+                || count < 0 || count > capacity
+                || highest < 0 || highest > JsonMessageLine.MaxSequence)
             {
                 return null;
             }
@@ -248,9 +251,16 @@ internal sealed unsafe class JsonIdFile : IDisposable
 
     /// <summary>
     /// The sequences stored under <paramref name="hash"/>'s fragment, in no particular order; each full sequence is rebuilt
-    /// from its low 32 bits as the highest one not above <paramref name="lastSequence"/>.
+    /// from its low 32 bits as the highest one not above <paramref name="lastSequence"/>, and, when the file's sequences
+    /// span 2^32 or more, also as the lowest one not below <paramref name="firstSequence"/>.
     /// </summary>
-    public void Candidates(ulong hash, long lastSequence, List<long> into)
+    /// <remarks>
+    /// The span passes 2^32 only when sequences jumped (an import with a huge gap, or an issued sequence raised by a
+    /// damaged file); the messages before the jump then lie just above the first sequence, not just below the last, and
+    /// without the second guess a retry of one of them would be stored again. The caller reads each candidate's line, so a
+    /// wrong guess costs one read and never a wrong answer.
+    /// </remarks>
+    public void Candidates(ulong hash, long firstSequence, long lastSequence, List<long> into)
     {
         into.Clear();
         var fragment = Fragment(hash);
@@ -268,7 +278,12 @@ internal sealed unsafe class JsonIdFile : IDisposable
             if ((uint)(slot >> 32) == fragment)
             {
                 var low = (uint)slot;
-                into.Add(lastSequence - (uint)((uint)lastSequence - low));
+                var below = lastSequence - (uint)((uint)lastSequence - low);
+                into.Add(below);
+                if (lastSequence - firstSequence >= 1L << 32 && firstSequence + (uint)(low - (uint)firstSequence) is var above && above != below)
+                {
+                    into.Add(above);
+                }
             }
         }
     }

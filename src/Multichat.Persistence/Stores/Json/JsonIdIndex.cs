@@ -83,7 +83,7 @@ internal sealed class JsonIdIndex(string path)
     /// <summary>The stored message with this id (not trimmed), or null; <paramref name="ids"/> is what <see cref="Open"/> returned this lease.</summary>
     public ChatMessage? FindStored(JsonStoreContext context, JsonMessageLog log, JsonSessionDocument document, JsonIdFile ids, string id)
     {
-        ids.Candidates(JsonSessionKey.HashOf(id), log.LastLineSequence, _candidates);
+        ids.Candidates(JsonSessionKey.HashOf(id), log.FirstLineSequence, log.LastLineSequence, _candidates);
         foreach (var sequence in _candidates)
         {
             if (sequence >= document.FirstSequence && log.ReadAt(context, document.SessionId, sequence) is { } stored && string.Equals(stored.Id, id, StringComparison.Ordinal))
@@ -151,8 +151,13 @@ internal sealed class JsonIdIndex(string path)
         }
     }
 
-    /// <summary>Whether a table indexes this incarnation of the messages file, up to a point within its committed part.</summary>
-    private static bool Describes(JsonIdFile ids, JsonMessageLog log, ulong incarnation) => ids.Incarnation == incarnation && ids.IndexedThrough <= log.Length;
+    /// <summary>
+    /// Whether a table indexes this incarnation of the messages file, up to a point within its committed part. A negative
+    /// point is a damaged header (or SyncedThrough, which a reboot makes the point): reading the line before it would be
+    /// a read at a negative offset.
+    /// </summary>
+    private static bool Describes(JsonIdFile ids, JsonMessageLog log, ulong incarnation) =>
+        ids.Incarnation == incarnation && ids.IndexedThrough >= 0 && ids.IndexedThrough <= log.Length;
 
     /// <summary>
     /// Checks, with one small read, that the table's IndexedThrough ends a line whose id the table proposes: a table that
@@ -181,7 +186,7 @@ internal sealed class JsonIdIndex(string path)
                 return false;
             }
 
-            ids.Candidates(JsonSessionKey.HashOf(id!), log.LastLineSequence, _candidates);
+            ids.Candidates(JsonSessionKey.HashOf(id!), log.FirstLineSequence, log.LastLineSequence, _candidates);
             ok = _candidates.Contains(sequence);
             return false;
         }, 4096);

@@ -15,6 +15,14 @@ internal static class JsonMessageLine
     // Relaxed escaping keeps non-ASCII text readable in the file; control characters and quotes are still escaped.
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
+    /// <summary>
+    /// The largest sequence the store's files may hold: 2^53 − 1, the largest integer jq (and JavaScript) reads exactly.
+    /// No session gets near it (285 years at a million appends a second): a larger number was put in a file by hand or
+    /// by damage, and taken as written it would make the next sequence wrap to a negative one. A line holding one is
+    /// damaged, a record holding one is damaged, an id file holding one is rebuilt, and an append past it is refused.
+    /// </summary>
+    public const long MaxSequence = (1L << 53) - 1;
+
     public static void Write(Utf8JsonWriter writer, IBufferWriter<byte> buffer, ChatMessage message, DateTimeOffset? at, bool more)
     {
         writer.Reset(buffer);
@@ -169,7 +177,7 @@ internal static class JsonMessageLine
                 }
             }
 
-            return reader.TokenType == JsonTokenType.EndObject && fields.Sequence > 0 && fields.Id is not null;
+            return reader.TokenType == JsonTokenType.EndObject && fields.Sequence is > 0 and <= MaxSequence && fields.Id is not null;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {

@@ -69,7 +69,20 @@ internal sealed class JsonSessionDocument
             return "its incarnation is null";
         }
 
-        return Version < 0 || LastSequence < 0 || FirstSequence < 0 || Gaps < 0 ? "a counter is negative" : null;
+        if (Version < 0 || LastSequence < 0 || FirstSequence < 0 || Gaps < 0)
+        {
+            return "a counter is negative";
+        }
+
+        if (Version > JsonMessageLine.MaxSequence || LastSequence > JsonMessageLine.MaxSequence || FirstSequence > JsonMessageLine.MaxSequence
+            || Gaps > JsonMessageLine.MaxSequence)
+        {
+            return $"a counter is above {JsonMessageLine.MaxSequence}, which no session reaches";
+        }
+
+        // Every trim writes its floor with the last sequence as of then, so the next append (above lastSequence) is at or
+        // above the floor. A floor beyond that would hide each message as soon as it is appended: acknowledged, yet lost.
+        return FirstSequence > LastSequence + 1 ? "its firstSequence is above its lastSequence + 1, which no trim writes" : null;
     }
 
     /// <summary>The record of a session as the core rules made it (<see cref="Internal.SessionRecords"/>), with no messages yet.</summary>

@@ -178,6 +178,12 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
         var first = next + 1;
         var stored = BatchSequencer.Assign(
             messages, ref next, now, (State: this, Context: context, Ids: ids), static (s, id) => s.State.Ids.FindStored(s.Context, s.State.Log, s.State.Document!, s.Ids, id));
+        if (next > JsonMessageLine.MaxSequence)
+        {
+            // Only a file edited to hold a sequence at the bound gets here (the readers refuse one above it); nothing is written.
+            throw new StoreCorruptedException(
+                $"Session '{Document.SessionId}' of the Json store at '{context.Root}' cannot be given sequence {next}: its files say {first - 1} were issued, and sequences stop at {JsonMessageLine.MaxSequence}. A file was edited; restore the session from a backup.");
+        }
 
         var added = (int)(next - first + 1);
         if (limit.Refuses(MessageCount, added))

@@ -24,7 +24,7 @@ public sealed class JsonIdFileTests : IDisposable
 
         ids.Count.Should().Be(1, "indexing a line again after a crash must not add a second slot");
         var found = new List<long>();
-        ids.Candidates(JsonSessionKey.HashOf("m-1"), 1, found);
+        ids.Candidates(JsonSessionKey.HashOf("m-1"), 1, 1, found);
         found.Should().Equal(1L);
     }
 
@@ -46,7 +46,7 @@ public sealed class JsonIdFileTests : IDisposable
         var found = new List<long>();
         for (long i = 0; i < 50_000; i++)
         {
-            ids.Candidates(JsonSessionKey.HashOf($"id-{i}"), First + 49_999, found);
+            ids.Candidates(JsonSessionKey.HashOf($"id-{i}"), First, First + 49_999, found);
             found.Should().Contain(First + i);
         }
 
@@ -67,7 +67,7 @@ public sealed class JsonIdFileTests : IDisposable
         var hits = 0;
         for (var i = 0; i < 10_000; i++)
         {
-            ids.Candidates(JsonSessionKey.HashOf($"other-{i}"), 10_000, found);
+            ids.Candidates(JsonSessionKey.HashOf($"other-{i}"), 1, 10_000, found);
             hits += found.Count;
         }
 
@@ -135,9 +135,9 @@ public sealed class JsonIdFileTests : IDisposable
         using var damaged = JsonIdFile.TryOpen(PathOfIds)!;
         var found = new List<long>();
 
-        damaged.Candidates(JsonSessionKey.HashOf("m-1"), 1, found);
+        damaged.Candidates(JsonSessionKey.HashOf("m-1"), 1, 1, found);
         damaged.Add(JsonSessionKey.HashOf("m-1"), 1);
-        damaged.Candidates(JsonSessionKey.HashOf("m-1"), 1, found);
+        damaged.Candidates(JsonSessionKey.HashOf("m-1"), 1, 1, found);
 
         found.Should().Contain(1L);
         damaged.Capacity.Should().BeGreaterThan(capacity);
