@@ -132,7 +132,7 @@ public abstract partial class SessionStoreConformanceTests : IAsyncLifetime
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     protected static ChatMessage Message(string sessionId, string id, string sender = "Agent-1", string? content = null) =>
-        new() { Id = id, SessionId = sessionId, Sender = sender, Content = content ?? $"content of {id}" };
+        new() { Id = id, SessionId = sessionId, Sender = sender, Content = content ?? $"chat-text:{id}" };
 
     protected async Task<ChatSession> NewSessionAsync(string sessionId = "s-1", params string[] participants) =>
         await Store.CreateSessionAsync(sessionId, participants.Length == 0 ? ["Agent-1", "Agent-2"] : participants, cancellationToken: Ct);

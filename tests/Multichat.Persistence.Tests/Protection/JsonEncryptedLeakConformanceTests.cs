@@ -10,11 +10,11 @@ namespace Multichat.Persistence.Tests.Protection;
 /// <summary>
 /// The whole conformance suite on the Json store with encryption on, capturing every log event, every exception the
 /// library throws and every tag and event of its traces, then checking that none holds plain text the tests wrote:
-/// the suite's messages all carry <c>"content of "</c> (see <c>Message</c>), so that is the marker.
+/// the suite's messages all carry <c>"chat-text:"</c> (see <c>Message</c>), so that is the marker.
 /// </summary>
 public sealed class JsonEncryptedLeakConformanceTests : JsonStoreConformanceTests
 {
-    private const string Marker = "content of ";
+    private const string Marker = "chat-text:";
 
     private readonly CapturingLoggerFactory _logs = new();
     private readonly List<string> _thrown = [];
