@@ -252,7 +252,7 @@ internal sealed class ProtectingSessionStore(ISessionStore inner, IEncryptionKey
     private ChatMessage TransformMessage(ChatMessage message, EncryptionKeyRing? ring, ValueTransform transform)
     {
         var content = transform(this, message.Content, ValueLocation.Content(message.SessionId, message.Id), ring);
-        var metadata = TransformMetadata(message.Metadata, key => ValueLocation.MessageMetadata(message.SessionId, message.Id, key), ring, transform);
+        var metadata = TransformMetadata(message.Metadata, ProtectedField.MessageMetadata, message.SessionId, message.Id, ring, transform);
         return ReferenceEquals(content, message.Content) && ReferenceEquals(metadata, message.Metadata)
             ? message
             : message with { Content = content, Metadata = metadata };
@@ -261,14 +261,14 @@ internal sealed class ProtectingSessionStore(ISessionStore inner, IEncryptionKey
     private ChatSession TransformSession(ChatSession session, EncryptionKeyRing? ring, ValueTransform transform)
     {
         var title = session.Title is null ? null : transform(this, session.Title, ValueLocation.Title(session.SessionId), ring);
-        var metadata = TransformMetadata(session.Metadata, key => ValueLocation.SessionMetadata(session.SessionId, key), ring, transform);
+        var metadata = TransformMetadata(session.Metadata, ProtectedField.SessionMetadata, session.SessionId, null, ring, transform);
         return ReferenceEquals(title, session.Title) && ReferenceEquals(metadata, session.Metadata)
             ? session
             : session with { Title = title, Metadata = metadata };
     }
 
     private IReadOnlyDictionary<string, string> TransformMetadata(
-        IReadOnlyDictionary<string, string> metadata, Func<string, ValueLocation> locate, EncryptionKeyRing? ring, ValueTransform transform)
+        IReadOnlyDictionary<string, string> metadata, ProtectedField field, string sessionId, string? messageId, EncryptionKeyRing? ring, ValueTransform transform)
     {
         if (metadata.Count == 0)
         {
@@ -278,7 +278,7 @@ internal sealed class ProtectingSessionStore(ISessionStore inner, IEncryptionKey
         Dictionary<string, string>? changed = null;
         foreach (var (key, value) in metadata)
         {
-            var next = transform(this, value, locate(key), ring);
+            var next = transform(this, value, new ValueLocation(field, sessionId, messageId, key), ring);
             if (!ReferenceEquals(next, value) && changed is null)
             {
                 changed = new Dictionary<string, string>(metadata.Count, StringComparer.Ordinal);
