@@ -4,7 +4,8 @@ namespace Multichat.Persistence.Tests.Infrastructure;
 
 /// <summary>
 /// Several worker processes create sessions at once under one MaxSessions limit; afterwards the store must hold
-/// exactly the limit and every other create must have been refused with QuotaExceededException.
+/// exactly the limit: under Reject every other create was refused with QuotaExceededException, under
+/// EvictLeastRecentlyActive every create succeeded and evicted instead.
 /// </summary>
 public static class SessionLimitRace
 {
@@ -18,6 +19,32 @@ public static class SessionLimitRace
     /// <param name="extraArguments">Appended to each worker's arguments (a Redis key prefix).</param>
     public static async Task RunAsync(
         string storageType, string location, int workers, int perWorker, int maxSessions, Func<SessionPersistence> openReader, params string[] extraArguments)
+    {
+        var outcomes = await RaceAsync(storageType, location, workers, perWorker, maxSessions, extraArguments);
+
+        outcomes.Should().HaveCount(workers * perWorker, "every create reports created or quota");
+        var created = outcomes.Where(o => o.Outcome == "created").Select(o => o.Id).ToList();
+        created.Should().HaveCount(maxSessions, "creators racing under MaxSessions never pass it, and stop short of it only by refusing");
+        var stored = await StoredAsync(openReader, maxSessions);
+        stored.Should().BeEquivalentTo(created, "the sessions stored are exactly those whose create was acknowledged");
+    }
+
+    /// <summary>The same race under <see cref="SessionLimitPolicy.EvictLeastRecentlyActive"/>: every create succeeds
+    /// (each one beyond the limit evicts instead), and afterwards the store holds exactly the limit, all of them
+    /// sessions whose create was acknowledged.</summary>
+    public static async Task RunEvictingAsync(
+        string storageType, string location, int workers, int perWorker, int maxSessions, Func<SessionPersistence> openReader, params string[] extraArguments)
+    {
+        var outcomes = await RaceAsync(storageType, location, workers, perWorker, maxSessions, [.. extraArguments, "--evict"]);
+
+        outcomes.Should().HaveCount(workers * perWorker).And.OnlyContain(o => o.Outcome == "created", "under eviction no create is refused");
+        var stored = await StoredAsync(openReader, maxSessions);
+        stored.Should().OnlyContain(id => outcomes.Any(o => o.Id == id), "only acknowledged sessions are stored");
+    }
+
+    /// <summary>Starts the workers, releases them together and collects what each reported.</summary>
+    private static async Task<List<(string Outcome, string Id)>> RaceAsync(
+        string storageType, string location, int workers, int perWorker, int maxSessions, string[] extraArguments)
     {
         var started = new List<TestWorkerProcess>();
         try
@@ -41,21 +68,7 @@ public static class SessionLimitRace
                 code.Should().Be(0, "a worker only reports outcomes; its error output was: {0}", worker.StandardError);
             }
 
-            var outcomes = started.SelectMany(w => w.Outcomes).ToList();
-            outcomes.Should().HaveCount(workers * perWorker, "every create reports created or quota");
-            var created = outcomes.Where(o => o.Outcome == "created").Select(o => o.Id).ToList();
-            created.Should().HaveCount(maxSessions, "creators racing under MaxSessions never pass it, and stop short of it only by refusing");
-
-            await using var reader = openReader();
-            var statistics = await reader.GetStatisticsAsync(TestContext.Current.CancellationToken);
-            statistics.SessionCount.Should().Be(maxSessions);
-            var stored = new List<string>();
-            await foreach (var id in reader.Store.ListSessionIdsAsync(TestContext.Current.CancellationToken))
-            {
-                stored.Add(id);
-            }
-
-            stored.Should().BeEquivalentTo(created, "the sessions stored are exactly those whose create was acknowledged");
+            return [.. started.SelectMany(w => w.Outcomes).Select(o => (o.Outcome, o.Id))];
         }
         finally
         {
@@ -66,56 +79,19 @@ public static class SessionLimitRace
         }
     }
 
-    /// <summary>
-    /// The same race under <see cref="SessionLimitPolicy.EvictLeastRecentlyActive"/>: every create succeeds (each one
-    /// beyond the limit evicts instead), and afterwards the store holds exactly the limit, all of them sessions whose
-    /// create was acknowledged.
-    /// </summary>
-    public static async Task RunEvictingAsync(
-        string storageType, string location, int workers, int perWorker, int maxSessions, Func<SessionPersistence> openReader, params string[] extraArguments)
+    /// <summary>The ids the store holds afterwards, checked to be exactly <paramref name="maxSessions"/> by count and by listing.</summary>
+    private static async Task<List<string>> StoredAsync(Func<SessionPersistence> openReader, int maxSessions)
     {
-        var started = new List<TestWorkerProcess>();
-        try
+        await using var reader = openReader();
+        var statistics = await reader.GetStatisticsAsync(TestContext.Current.CancellationToken);
+        statistics.SessionCount.Should().Be(maxSessions, "racing creators never leave the store over the limit");
+        var stored = new List<string>();
+        await foreach (var id in reader.Store.ListSessionIdsAsync(TestContext.Current.CancellationToken))
         {
-            for (var w = 0; w < workers; w++)
-            {
-                started.Add(TestWorkerProcess.Start(
-                    ["create-sessions", storageType, location, $"w{w}-", perWorker.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     maxSessions.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extraArguments, "--evict"]));
-            }
-
-            await Task.WhenAll(started.Select(w => w.Ready)).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
-            foreach (var worker in started)
-            {
-                worker.Go();
-            }
-
-            foreach (var worker in started)
-            {
-                var code = await worker.WaitForExitAsync(TimeSpan.FromSeconds(120));
-                code.Should().Be(0, "a worker only reports outcomes; its error output was: {0}", worker.StandardError);
-            }
-
-            var outcomes = started.SelectMany(w => w.Outcomes).ToList();
-            outcomes.Should().HaveCount(workers * perWorker).And.OnlyContain(o => o.Outcome == "created", "under eviction no create is refused");
-
-            await using var reader = openReader();
-            var statistics = await reader.GetStatisticsAsync(TestContext.Current.CancellationToken);
-            statistics.SessionCount.Should().Be(maxSessions, "evicting creators never leave the store over the limit, nor under it");
-            var stored = new List<string>();
-            await foreach (var id in reader.Store.ListSessionIdsAsync(TestContext.Current.CancellationToken))
-            {
-                stored.Add(id);
-            }
-
-            stored.Should().HaveCount(maxSessions).And.OnlyContain(id => outcomes.Any(o => o.Id == id));
+            stored.Add(id);
         }
-        finally
-        {
-            foreach (var worker in started)
-            {
-                worker.Dispose();
-            }
-        }
+
+        stored.Should().HaveCount(maxSessions);
+        return stored;
     }
 }
