@@ -100,8 +100,11 @@ public sealed class RedisFaultTests : IAsyncLifetime
         await Store.AddMessageAsync(Message("m-1"), Ct);
         using (var admin = await ConnectionMultiplexer.ConnectAsync(Server.EndPoint + ",allowAdmin=true"))
         {
-            // Writes (scripts included) wait on the server longer than the client's timeout, then run.
-            await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", (TimeoutMs * 2).ToString(System.Globalization.CultureInfo.InvariantCulture), "WRITE");
+            // Writes (scripts included) wait on the server longer than the client's timeout, then run. Five times the
+            // timeout, not two: StackExchange.Redis notices an async timeout on its heartbeat (about once a second),
+            // so on a loaded machine a 1 s timeout can be noticed after 2 s, when a 2 s pause had already let the
+            // append through and the call succeeded instead of timing out.
+            await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", (TimeoutMs * 5).ToString(System.Globalization.CultureInfo.InvariantCulture), "WRITE");
         }
 
         var timedOut = () => Store.AddMessageAsync(Message("m-2"), Ct);
