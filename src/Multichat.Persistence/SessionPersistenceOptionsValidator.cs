@@ -66,7 +66,14 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
         Range(failures, nameof(options.MaxBatchSize), options.MaxBatchSize, optional: false, 1, 100_000, "messages");
 
         EncryptionSettings(failures, options.Encryption);
-        Range(failures, "Compression:MinSize", options.Compression.MinSize, optional: false, 16, 16 * 1024 * 1024, "bytes");
+        if (options.Compression is null)
+        {
+            failures.Add("Compression is null; leave it at its default (off) or set Enabled and MinSize.");
+        }
+        else
+        {
+            Range(failures, "Compression:MinSize", options.Compression.MinSize, optional: false, 16, 16 * 1024 * 1024, "bytes");
+        }
 
         Duration(failures, nameof(options.JsonLockTimeout), options.JsonLockTimeout, TimeSpan.FromHours(1));
         Duration(failures, nameof(options.SqliteBusyTimeout), options.SqliteBusyTimeout, TimeSpan.FromHours(1));

@@ -51,7 +51,12 @@ public static class SessionPersistenceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
         // A key provider registered in the container (a vault client) is the key source unless code set one.
         services.AddOptions<SessionPersistenceOptions>().PostConfigure<IServiceProvider>((options, sp) =>
-            options.Encryption.KeyProvider ??= sp.GetService<IEncryptionKeyProvider>());
+        {
+            if (options.Encryption is { } encryption)
+            {
+                encryption.KeyProvider ??= sp.GetService<IEncryptionKeyProvider>();
+            }
+        });
         // DI's ISessionStore is the composed pipeline, never a bare store: an application that resolves it gets the
         // same validation, limits and telemetry as the facade, which shares that one chain.
         services.TryAddSingleton<ISessionStore>(sp => SessionStorePipeline.Open(

@@ -257,6 +257,14 @@ public sealed class EncryptionTests
     }
 
     [Fact]
+    public void Options_NullGroups_FailValidationNamingThem()
+    {
+        var nullGroups = () => SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory, Encryption = null!, Compression = null! });
+
+        nullGroups.Should().Throw<OptionsValidationException>().WithMessage("*Encryption is null*").WithMessage("*Compression is null*");
+    }
+
+    [Fact]
     public void KeyRing_BadKeys_ThrowNamingTheIdOnly()
     {
         var shortKey = () => new EncryptionKeyRing("k", [new("k", new byte[16])]);
