@@ -33,6 +33,10 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
                 return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw CanceledByTheConnection(ex);
+        }
         catch (Exception ex) when (RedisErrors.Translate(ex, connection.AuthenticationFailing) is { } translated)
         {
             throw translated;
@@ -46,6 +50,10 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
         {
             var multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
             return await operation(multiplexer.GetDatabase(database)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw CanceledByTheConnection(ex);
         }
         catch (Exception ex) when (RedisErrors.Translate(ex, connection.AuthenticationFailing) is { } translated)
         {
@@ -91,4 +99,12 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
         // counting sessions, so the call fails as any call on a lost connection does.
         throw new StoreUnavailableException("The Redis connection was lost before the store could tell a single server from a cluster; retry the call.");
     }
+
+    /// <summary>
+    /// A call StackExchange.Redis canceled itself, not the caller (the command was dropped while the connection was
+    /// reset or its backlog gave up): the backend was unavailable, and the command may still have run on the server.
+    /// </summary>
+    private static StoreUnavailableException CanceledByTheConnection(OperationCanceledException ex) => new(
+        "The Redis connection dropped the call before it was answered (a reconnect or a backlog timeout); it may have run on the server, and a retry with the same message ids is safe.",
+        ex);
 }
