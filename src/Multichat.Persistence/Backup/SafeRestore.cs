@@ -70,7 +70,9 @@ internal static class SafeRestore
             if (item.Session is { } session)
             {
                 sessions++;
-                refusal ??= Accept(validate, session.SessionId, v => ImportedSession(v, session, nameof(archive)));
+                // The pipeline's own import check: the checking pass refuses whatever the writing pass would, or a restore
+                // could replace some sessions and then fail on a later one.
+                refusal ??= Accept(validate, session.SessionId, v => v.ImportedSession(session, nameof(archive)));
                 if (refusal is null && refuseExisting is not null && await refuseExisting.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     refusal = new SessionAlreadyExistsException(
@@ -124,19 +126,6 @@ internal static class SafeRestore
 
         counter?.Finish(archive);
         return new ImportReport(sessions, messages) { SkippedSessions = skipped };
-    }
-
-    /// <summary>
-    /// What the pipeline checks of an imported session (ValidatingSessionStore.ValidateImported): the checking pass must
-    /// refuse whatever the writing pass would, or a restore could replace some sessions and then fail on a later one.
-    /// </summary>
-    private static void ImportedSession(InputValidator validate, ChatSession session, string paramName)
-    {
-        validate.Session(session, paramName, stored: true);
-        if (session.LastSequence < 0)
-        {
-            throw new ArgumentException($"Its LastSequence is {session.LastSequence}; sequences start at 1.", paramName);
-        }
     }
 
     /// <summary>Null when the store takes the record, else the refusal to throw once the archive is known to be whole.</summary>

@@ -96,6 +96,18 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
         Metadata(session.Metadata, $"{paramName}.{nameof(ChatSession.Metadata)}", stored);
     }
 
+    /// <summary>A session record as import and restore write it (stored values, its own sequences): the rules of
+    /// <see cref="Session"/> for stored values, and a last sequence that is not negative.</summary>
+    public void ImportedSession(ChatSession session, string paramName)
+    {
+        Session(session, paramName, stored: true);
+        if (session.LastSequence < 0)
+        {
+            throw new ArgumentException(
+                $"Imported session '{session.SessionId}' has LastSequence {session.LastSequence}; sequences start at 1.", paramName);
+        }
+    }
+
     public void Message(ChatMessage? message, string sessionId, string paramName, bool stored = false)
     {
         ArgumentNullException.ThrowIfNull(message, paramName);

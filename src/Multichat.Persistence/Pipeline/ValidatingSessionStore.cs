@@ -91,15 +91,7 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
         return Inner.ImportMessagesAsync(sessionId, messages, cancellationToken);
     }
 
-    private void ValidateImported(ChatSession session)
-    {
-        _validate.Session(session, nameof(session), stored: true);
-        if (session.LastSequence < 0)
-        {
-            throw new ArgumentException(
-                $"Imported session '{session.SessionId}' has LastSequence {session.LastSequence}; sequences start at 1.", nameof(session));
-        }
-    }
+    private void ValidateImported(ChatSession session) => _validate.ImportedSession(session, nameof(session));
 
     private void ValidateImported(string sessionId, IReadOnlyList<ChatMessage> messages)
     {

@@ -30,9 +30,6 @@ internal sealed class ProtectingSessionStore(ISessionStore inner, IEncryptionKey
         }
     }
 
-    /// <summary>Whether values are encrypted (a key ring is configured).</summary>
-    public bool Encrypts => keys is not null;
-
     public override async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
         var ring = await RingAsync(cancellationToken).ConfigureAwait(false);
@@ -164,9 +161,25 @@ internal sealed class ProtectingSessionStore(ISessionStore inner, IEncryptionKey
         return encryptedUnderRing == (ring is not null) ? stored : SealValue(plain, where, ring);
     }
 
+    /// <summary>A message or session as re-encryption rewrites it: every value opened (which verifies it, whatever its
+    /// key) and, unless already under the ring's current key, sealed under it.</summary>
+    /// <exception cref="DecryptionFailedException">No key of the ring opens a value.</exception>
+    internal ChatMessage Rotate(ChatMessage message, EncryptionKeyRing ring) =>
+        TransformMessage(message, ring, static (ProtectingSessionStore self, string value, in ValueLocation where, EncryptionKeyRing? ring) => self.RotateValue(value, where, ring));
+
+    /// <inheritdoc cref="Rotate(ChatMessage, EncryptionKeyRing)"/>
+    internal ChatSession Rotate(ChatSession session, EncryptionKeyRing ring) =>
+        TransformSession(session, ring, static (ProtectingSessionStore self, string value, in ValueLocation where, EncryptionKeyRing? ring) => self.RotateValue(value, where, ring));
+
     /// <summary>Whether the value is stored as the current settings would store it now (for re-encryption).</summary>
     internal static bool IsCurrent(string stored, EncryptionKeyRing? ring) =>
         ring is null ? ValueEnvelope.KeyIdOf(stored) is null : ValueEnvelope.KeyIdOf(stored) == ring.CurrentKeyId;
+
+    private string RotateValue(string stored, in ValueLocation where, EncryptionKeyRing? ring)
+    {
+        var plain = OpenValue(stored, where, ring);
+        return IsCurrent(stored, ring) ? stored : SealValue(plain, where, ring);
+    }
 
     private static bool SameSealed(ChatMessage stored, IReadOnlyList<ChatMessage> sealedBatch, int index) =>
         index < sealedBatch.Count

@@ -114,12 +114,12 @@ internal static class Reencryption
                     var spool = ReencryptionSpool.Create();
                     await using (spool.ConfigureAwait(false))
                     {
-                        var resealed = Reseal(session);
+                        var resealed = protection.Rotate(session, ring);
                         await foreach (var page in PagesAsync(session, cancellationToken).ConfigureAwait(false))
                         {
                             foreach (var message in page)
                             {
-                                await spool.WriteAsync(Reseal(message), cancellationToken).ConfigureAwait(false);
+                                await spool.WriteAsync(protection.Rotate(message, ring), cancellationToken).ConfigureAwait(false);
                             }
                         }
 
@@ -202,43 +202,6 @@ internal static class Reencryption
             }
 
             return true;
-        }
-
-        private ChatSession Reseal(ChatSession session) => session with
-        {
-            Title = session.Title is null ? null : Reseal(session.Title, ValueLocation.Title(session.SessionId)),
-            Metadata = Reseal(session.Metadata, key => ValueLocation.SessionMetadata(session.SessionId, key)),
-        };
-
-        private ChatMessage Reseal(ChatMessage message) => message with
-        {
-            Content = Reseal(message.Content, ValueLocation.Content(message.SessionId, message.Id)),
-            Metadata = Reseal(message.Metadata, key => ValueLocation.MessageMetadata(message.SessionId, message.Id, key)),
-        };
-
-        private IReadOnlyDictionary<string, string> Reseal(IReadOnlyDictionary<string, string> metadata, Func<string, ValueLocation> locate)
-        {
-            if (metadata.Count == 0)
-            {
-                return metadata;
-            }
-
-            var resealed = new Dictionary<string, string>(metadata.Count, StringComparer.Ordinal);
-            foreach (var (key, value) in metadata)
-            {
-                resealed[key] = Reseal(value, locate(key));
-            }
-
-            return resealed;
-        }
-
-        /// <summary>Opens the value (which verifies it, whatever its key) and seals it under the current key unless it is
-        /// already under it.</summary>
-        /// <exception cref="DecryptionFailedException">No key of the ring opens it.</exception>
-        private string Reseal(string stored, in ValueLocation where)
-        {
-            var plain = protection.OpenValue(stored, where, ring);
-            return ProtectingSessionStore.IsCurrent(stored, ring) ? stored : protection.SealValue(plain, where, ring);
         }
     }
 }

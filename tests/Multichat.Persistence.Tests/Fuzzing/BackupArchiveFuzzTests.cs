@@ -1,4 +1,5 @@
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Tests.Infrastructure;
 using static Multichat.Persistence.Tests.Fuzzing.FuzzChecks;
 
 namespace Multichat.Persistence.Tests.Fuzzing;
@@ -142,36 +143,4 @@ public sealed class BackupArchiveFuzzTests : IAsyncLifetime
     }
 
     private static SessionPersistence MemoryStore() => SessionPersistence.Create(new SessionPersistenceOptions { StorageType = StorageType.Memory });
-
-    /// <summary>A stream that can only be read forward, as a network stream is.</summary>
-    private sealed class ForwardOnlyStream(byte[] bytes) : Stream
-    {
-        private readonly MemoryStream _inner = new(bytes);
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
