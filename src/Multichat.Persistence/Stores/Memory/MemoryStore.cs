@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using Multichat.Persistence.Backup;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Multichat.Persistence.Backup;
 using Multichat.Persistence.Internal;
 using Multichat.Persistence.Maintenance;
 
@@ -181,9 +181,10 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
             // Everything that can fail is decided before the first message is added: the batch is all or nothing.
             var next = state.LastSequence;
             stored = BatchSequencer.Assign(messages, ref next, now, state, static (s, id) => s.ById.GetValueOrDefault(id));
-            if (limit.Refuses(state.Count, (int)(next - state.LastSequence)))
+            var added = (int)(next - state.LastSequence);
+            if (limit.Refuses(state.Count, added))
             {
-                throw QuotaExceededException.ForMessages(sessionId, state.Count, (int)(next - state.LastSequence), limit.MaxMessages);
+                throw QuotaExceededException.ForMessages(sessionId, state.Count, added, limit.MaxMessages);
             }
 
             if (next != state.LastSequence)
