@@ -29,6 +29,27 @@ internal static class SessionScripts
         """;
 
     /// <summary>
+    /// Removes one session: its participants' index entries, its recency entry, its messages from the bucket's
+    /// statistics, its three keys, and one from the session count (when the count is kept). Shared by
+    /// <see cref="Delete"/> and <see cref="CreateEvicting"/>, so an eviction is exactly a delete.
+    /// </summary>
+    private const string RemoveFunction = """
+        local function remove(record, messages, ids, recent, stats, sessions, base, id, participants, n)
+          for p in string.gmatch(participants, '[^\n]+') do
+            redis.call('ZREM', base .. ':p:' .. p, id)
+          end
+          redis.call('ZREM', recent, id)
+          if n > 0 then redis.call('HINCRBY', stats, 'messages', 0 - n) end
+          redis.call('DEL', record, messages, ids)
+          if sessions and redis.call('HEXISTS', sessions, 'n') == 1 then
+            redis.call('HINCRBY', sessions, 'n', -1)
+            redis.call('HINCRBY', sessions, 'e', 1)
+          end
+        end
+
+        """;
+
+    /// <summary>
     /// KEYS[1] the record, KEYS[2] its bucket's recency index; on a single node also KEYS[3] the session count and
     /// KEYS[4..] every bucket's recency index: there the limit (ARGV[9], 0 = none) is checked against their sizes in
     /// the same script (a server that is not a cluster runs scripts over keys of several slots). On a cluster ARGV[9]
@@ -82,7 +103,7 @@ internal static class SessionScripts
     /// Scores are compared as numbers (whole milliseconds, exact in a double) and ticks as digit strings (above
     /// 2^53).</para>
     /// </remarks>
-    public const string CreateEvicting = InsertFunction + """
+    public const string CreateEvicting = InsertFunction + RemoveFunction + """
         local function bytesbefore(a, b)
           local n = math.min(#a, #b)
           for i = 1, n do
@@ -172,17 +193,7 @@ internal static class SessionScripts
             for i = 1, need do
               local c = usable[i]
               local recent = KEYS[4 + c.bucket]
-              local base = string.sub(recent, 1, -8)
-              for p in string.gmatch(c.p, '[^\n]+') do
-                redis.call('ZREM', base .. ':p:' .. p, c.id)
-              end
-              redis.call('ZREM', recent, c.id)
-              if c.n > 0 then redis.call('HINCRBY', KEYS[c.k + 3], 'messages', 0 - c.n) end
-              redis.call('DEL', KEYS[c.k], KEYS[c.k + 1], KEYS[c.k + 2])
-              if redis.call('HEXISTS', KEYS[3], 'n') == 1 then
-                redis.call('HINCRBY', KEYS[3], 'n', -1)
-                redis.call('HINCRBY', KEYS[3], 'e', 1)
-              end
+              remove(KEYS[c.k], KEYS[c.k + 1], KEYS[c.k + 2], recent, KEYS[c.k + 3], KEYS[3], string.sub(recent, 1, -8), c.id, c.p, c.n)
               result[#result + 1] = c.id
             end
           end
@@ -216,20 +227,10 @@ internal static class SessionScripts
         """;
 
     /// <summary>KEYS: record, messages, id map, recency index, statistics; on a single node KEYS[6] the session count. Returns 1 or 0 (no session).</summary>
-    public const string Delete = """
+    public const string Delete = RemoveFunction + """
         local cur = redis.call('HMGET', KEYS[1], 'p', 'n')
         if not cur[1] then return 0 end
-        for p in string.gmatch(cur[1], '[^\n]+') do
-          redis.call('ZREM', ARGV[1] .. ':p:' .. p, ARGV[2])
-        end
-        redis.call('ZREM', KEYS[4], ARGV[2])
-        local n = tonumber(cur[2])
-        if n > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - n) end
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-        if KEYS[6] and redis.call('HEXISTS', KEYS[6], 'n') == 1 then
-          redis.call('HINCRBY', KEYS[6], 'n', -1)
-          redis.call('HINCRBY', KEYS[6], 'e', 1)
-        end
+        remove(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[2], cur[1], tonumber(cur[2]))
         return 1
         """;
 
