@@ -23,6 +23,7 @@ public sealed class EncryptionKeyRing : IDisposable
     public const int MaxKeyIdLength = 64;
 
     private readonly Dictionary<string, EncryptionKeySlot> _keys = new(StringComparer.Ordinal);
+    private readonly EncryptionKeySlot _current;
     private int _disposed;
 
     /// <summary>Creates a ring.</summary>
@@ -54,11 +55,8 @@ public sealed class EncryptionKeyRing : IDisposable
             }
         }
 
-        if (!_keys.ContainsKey(currentKeyId))
-        {
-            throw new ArgumentException($"The current key id '{Printable(currentKeyId)}' is not among the ring's keys.", nameof(currentKeyId));
-        }
-
+        _current = _keys.GetValueOrDefault(currentKeyId)
+            ?? throw new ArgumentException($"The current key id '{Printable(currentKeyId)}' is not among the ring's keys.", nameof(currentKeyId));
         CurrentKeyId = currentKeyId;
     }
 
@@ -101,12 +99,34 @@ public sealed class EncryptionKeyRing : IDisposable
         }
     }
 
-    internal EncryptionKeySlot Current => Slot(CurrentKeyId)!;
+    internal EncryptionKeySlot Current
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return _current;
+        }
+    }
 
-    internal EncryptionKeySlot? Slot(string keyId)
+    /// <summary>The key an envelope names by its ASCII id, found without making a string of it (a ring holds a few
+    /// keys, and the current one is the likely match).</summary>
+    internal EncryptionKeySlot? Slot(ReadOnlySpan<byte> keyId)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _keys.GetValueOrDefault(keyId);
+        if (keyId.SequenceEqual(_current.IdBytes))
+        {
+            return _current;
+        }
+
+        foreach (var slot in _keys.Values)
+        {
+            if (keyId.SequenceEqual(slot.IdBytes))
+            {
+                return slot;
+            }
+        }
+
+        return null;
     }
 
     private static string Printable(string? id) =>

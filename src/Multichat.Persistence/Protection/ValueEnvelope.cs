@@ -28,6 +28,9 @@ internal static class ValueEnvelope
     private const int BrotliQuality = 5;
     private const int BrotliWindow = 22;
 
+    /// <summary>Associated data up to this size is built on the stack.</summary>
+    private const int StackLimit = 512;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly byte[] Label = "multichat.persistence/value/1"u8.ToArray();
 
@@ -38,78 +41,61 @@ internal static class ValueEnvelope
     /// compressed first when <paramref name="compressAtLeast"/> bytes or more and smaller so, and plain when neither
     /// applies (unless the plain text itself looks like an envelope: then an unencrypted envelope keeps it apart).
     /// </summary>
+    /// <remarks>
+    /// One rented buffer holds the whole envelope: the UTF-8 text is written where the ciphertext goes and encrypted in
+    /// place, so a value costs one encoding pass, one AES-GCM call and one base64 pass into the returned string.
+    /// </remarks>
     public static string Seal(string plain, in ValueLocation where, EncryptionKeyRing? ring, int compressAtLeast)
     {
         // Nothing to do (no key, and too short to compress even at 3 UTF-8 bytes a character): the common path of a
         // store without protection costs one prefix check.
-        if (ring is null && (compressAtLeast <= 0 || 3L * plain.Length < compressAtLeast) && !IsEnvelope(plain))
+        var mayCompress = compressAtLeast > 0 && 3L * plain.Length >= compressAtLeast;
+        if (ring is null && !mayCompress && !IsEnvelope(plain))
         {
             return plain;
         }
 
-        var plainLength = StrictUtf8.GetByteCount(plain);
-        var rented = ArrayPool<byte>.Shared.Rent(plainLength);
-        byte[]? compressedRent = null;
+        var key = ring?.Current;
+        var keyId = key is null ? [] : key.IdBytes;
+        var headerLength = 4 + keyId.Length;
+        var bodyStart = headerLength + (key is null ? 0 : NonceSize);
+        var maxPlain = StrictUtf8.GetMaxByteCount(plain.Length);
+        var rented = ArrayPool<byte>.Shared.Rent(bodyStart + maxPlain + TagSize);
         try
         {
-            var utf8 = rented.AsSpan(0, StrictUtf8.GetBytes(plain, rented));
-            ReadOnlySpan<byte> payload = utf8;
+            var payloadLength = StrictUtf8.GetBytes(plain, rented.AsSpan(bodyStart, maxPlain));
             byte flags = 0;
-            if (compressAtLeast > 0 && plainLength >= compressAtLeast)
+            if (mayCompress && payloadLength >= compressAtLeast && TryCompressInPlace(rented.AsSpan(bodyStart, payloadLength), out var compressedLength))
             {
-                compressedRent = ArrayPool<byte>.Shared.Rent(4 + BrotliEncoder.GetMaxCompressedLength(plainLength));
-                BinaryPrimitives.WriteInt32LittleEndian(compressedRent, plainLength);
-                if (BrotliEncoder.TryCompress(utf8, compressedRent.AsSpan(4), out var written, BrotliQuality, BrotliWindow) && 4 + written < plainLength)
-                {
-                    payload = compressedRent.AsSpan(0, 4 + written);
-                    flags = FlagBrotli;
-                }
+                payloadLength = compressedLength;
+                flags = FlagBrotli;
             }
 
-            if (ring is null && flags == 0 && !IsEnvelope(plain))
+            if (key is null && flags == 0 && !IsEnvelope(plain))
             {
                 return plain;
             }
 
-            var key = ring?.Current;
-            var keyId = key is null ? [] : key.IdBytes;
-            var headerLength = 4 + keyId.Length;
-            var total = headerLength + (key is null ? payload.Length : NonceSize + payload.Length + TagSize);
-            var bytesRent = ArrayPool<byte>.Shared.Rent(total);
-            try
+            var bytes = rented.AsSpan();
+            bytes[0] = Version;
+            bytes[1] = key is null ? AlgorithmNone : AlgorithmAesGcm;
+            bytes[2] = flags;
+            bytes[3] = (byte)keyId.Length;
+            keyId.CopyTo(bytes[4..]);
+            var total = bodyStart + payloadLength;
+            if (key is not null)
             {
-                var bytes = bytesRent.AsSpan(0, total);
-                bytes[0] = Version;
-                bytes[1] = key is null ? AlgorithmNone : AlgorithmAesGcm;
-                bytes[2] = flags;
-                bytes[3] = (byte)keyId.Length;
-                keyId.CopyTo(bytes[4..]);
-                var body = bytes[headerLength..];
-                if (key is null)
-                {
-                    payload.CopyTo(body);
-                }
-                else
-                {
-                    var nonce = body[..NonceSize];
-                    NonceSource.Fill(nonce);
-                    Encrypt(key, nonce, payload, body.Slice(NonceSize, payload.Length), body[(NonceSize + payload.Length)..], bytes[..headerLength], where);
-                }
+                NonceSource.Fill(bytes.Slice(headerLength, NonceSize));
+                var payload = bytes.Slice(bodyStart, payloadLength);
+                Encrypt(key, bytes.Slice(headerLength, NonceSize), payload, bytes.Slice(total, TagSize), bytes[..headerLength], where);
+                total += TagSize;
+            }
 
-                return ToText(bytesRent, total);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(bytesRent);
-            }
+            return ToText(rented, total);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
-            if (compressedRent is not null)
-            {
-                ArrayPool<byte>.Shared.Return(compressedRent);
-            }
         }
     }
 
@@ -121,6 +107,8 @@ internal static class ValueEnvelope
     /// decompression bombs).</param>
     /// <exception cref="DecryptionFailedException">The envelope is malformed, names a key the ring lacks, or fails its
     /// tag (wrong key, tampered, or moved).</exception>
+    /// <remarks>One rented buffer serves every step: the base64 is narrowed into it, decoded in place, and the
+    /// ciphertext decrypted in place; the buffer is zeroed before it goes back to the pool.</remarks>
     public static string Open(string stored, in ValueLocation where, EncryptionKeyRing? ring, int maxPlainBytes)
     {
         if (!IsEnvelope(stored))
@@ -129,14 +117,16 @@ internal static class ValueEnvelope
         }
 
         var text = stored.AsSpan(Prefix.Length);
-        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(1, text.Length / 4 * 3 + 3));
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(4, text.Length));
+        var used = 0;
         try
         {
-            if (!TryFromBase64(text, rented, out var length) || length < 4)
+            if (!TryFromBase64InPlace(text, rented, out var length) || length < 4)
             {
                 throw Failed(where, keyId: null, "the envelope is not well-formed");
             }
 
+            used = length;
             var bytes = rented.AsSpan(0, length);
             var keyIdLength = bytes[3];
             if (bytes[0] != Version || bytes[1] > AlgorithmAesGcm || (bytes[2] & ~FlagBrotli) != 0 || keyIdLength > EncryptionKeyRing.MaxKeyIdLength
@@ -145,46 +135,34 @@ internal static class ValueEnvelope
                 throw Failed(where, keyId: null, "the envelope's header is not one this version writes");
             }
 
-            var keyId = keyIdLength == 0 ? null : ReadKeyId(bytes.Slice(4, keyIdLength), where);
             var header = bytes[..(4 + keyIdLength)];
             var body = bytes[header.Length..];
-            ReadOnlySpan<byte> payload = body;
-            byte[]? plainRent = null;
-            try
+            string? keyId = null;
+            if (bytes[1] == AlgorithmAesGcm)
             {
-                if (bytes[1] == AlgorithmAesGcm)
+                var key = ring?.Slot(bytes.Slice(4, keyIdLength));
+                if (key is null)
                 {
-                    if (ring is null)
-                    {
-                        throw Failed(where, keyId, "encryption is not configured, so no key can decrypt it");
-                    }
-
-                    var key = ring.Slot(keyId!) ?? throw Failed(where, keyId, "that key is not in the key ring");
-                    if (body.Length < NonceSize + TagSize)
-                    {
-                        throw Failed(where, keyId, "the envelope is truncated");
-                    }
-
-                    var cipherLength = body.Length - NonceSize - TagSize;
-                    plainRent = ArrayPool<byte>.Shared.Rent(Math.Max(1, cipherLength));
-                    var plain = plainRent.AsSpan(0, cipherLength);
-                    Decrypt(key, body[..NonceSize], body.Slice(NonceSize, cipherLength), body[(NonceSize + cipherLength)..], plain, header, where);
-                    payload = plain;
+                    keyId = ReadKeyId(bytes.Slice(4, keyIdLength), where);
+                    throw Failed(where, keyId, ring is null ? "encryption is not configured, so no key can decrypt it" : "that key is not in the key ring");
                 }
 
-                return (bytes[2] & FlagBrotli) != 0 ? Decompress(payload, where, keyId, maxPlainBytes) : Decode(payload, where, keyId);
-            }
-            finally
-            {
-                if (plainRent is not null)
+                keyId = key.Id;
+                if (body.Length < NonceSize + TagSize)
                 {
-                    CryptographicOperations.ZeroMemory(plainRent);
-                    ArrayPool<byte>.Shared.Return(plainRent);
+                    throw Failed(where, keyId, "the envelope is truncated");
                 }
+
+                var cipher = body.Slice(NonceSize, body.Length - NonceSize - TagSize);
+                Decrypt(key, body[..NonceSize], cipher, body[^TagSize..], header, where);
+                body = cipher;
             }
+
+            return (bytes[2] & FlagBrotli) != 0 ? Decompress(body, where, keyId, maxPlainBytes) : Decode(body, where, keyId);
         }
         finally
         {
+            CryptographicOperations.ZeroMemory(rented.AsSpan(0, used));
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
@@ -209,30 +187,39 @@ internal static class ValueEnvelope
         return EncryptionKeyRing.IsValidKeyId(id) ? id : null;
     }
 
+    /// <summary>Encrypts <paramref name="data"/> in place.</summary>
     private static void Encrypt(
-        EncryptionKeySlot key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plain, Span<byte> cipher, Span<byte> tag, ReadOnlySpan<byte> header, in ValueLocation where)
+        EncryptionKeySlot key, ReadOnlySpan<byte> nonce, Span<byte> data, Span<byte> tag, ReadOnlySpan<byte> header, in ValueLocation where)
     {
-        var aad = AssociatedData(header, where, out var aadRent);
+        byte[]? aadRent = null;
+        var size = AssociatedDataSize(header, where);
+        var aad = WriteAssociatedData(size <= StackLimit ? stackalloc byte[size] : (aadRent = ArrayPool<byte>.Shared.Rent(size)), header, where);
         var aes = key.Rent();
         try
         {
-            aes.Encrypt(nonce, plain, cipher, tag, aad);
+            aes.Encrypt(nonce, data, data, tag, aad);
         }
         finally
         {
             key.Return(aes);
-            ArrayPool<byte>.Shared.Return(aadRent);
+            if (aadRent is not null)
+            {
+                ArrayPool<byte>.Shared.Return(aadRent);
+            }
         }
     }
 
+    /// <summary>Decrypts <paramref name="data"/> in place.</summary>
     private static void Decrypt(
-        EncryptionKeySlot key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> cipher, ReadOnlySpan<byte> tag, Span<byte> plain, ReadOnlySpan<byte> header, in ValueLocation where)
+        EncryptionKeySlot key, ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> header, in ValueLocation where)
     {
-        var aad = AssociatedData(header, where, out var aadRent);
+        byte[]? aadRent = null;
+        var size = AssociatedDataSize(header, where);
+        var aad = WriteAssociatedData(size <= StackLimit ? stackalloc byte[size] : (aadRent = ArrayPool<byte>.Shared.Rent(size)), header, where);
         var aes = key.Rent();
         try
         {
-            aes.Decrypt(nonce, cipher, tag, plain, aad);
+            aes.Decrypt(nonce, data, tag, data, aad);
         }
         catch (AuthenticationTagMismatchException)
         {
@@ -245,28 +232,29 @@ internal static class ValueEnvelope
         finally
         {
             key.Return(aes);
-            ArrayPool<byte>.Shared.Return(aadRent);
+            if (aadRent is not null)
+            {
+                ArrayPool<byte>.Shared.Return(aadRent);
+            }
         }
     }
 
+    /// <summary>An upper bound of the associated data's size (3 UTF-8 bytes a character, so no counting pass).</summary>
+    private static int AssociatedDataSize(ReadOnlySpan<byte> header, in ValueLocation where) =>
+        Label.Length + 1 + header.Length + 12
+        + 3 * (where.SessionId.Length + (where.MessageId?.Length ?? 0) + (where.MetadataKey?.Length ?? 0));
+
     /// <summary>label | field | header | len+session id | len+message id | len+metadata key (lengths 4 bytes, little-endian).</summary>
-    private static ReadOnlySpan<byte> AssociatedData(ReadOnlySpan<byte> header, in ValueLocation where, out byte[] rent)
+    private static ReadOnlySpan<byte> WriteAssociatedData(Span<byte> span, ReadOnlySpan<byte> header, in ValueLocation where)
     {
-        var session = where.SessionId;
-        var message = where.MessageId ?? string.Empty;
-        var metadataKey = where.MetadataKey ?? string.Empty;
-        var size = Label.Length + 1 + header.Length + 12 + Encoding.UTF8.GetByteCount(session) + Encoding.UTF8.GetByteCount(message)
-            + Encoding.UTF8.GetByteCount(metadataKey);
-        rent = ArrayPool<byte>.Shared.Rent(size);
-        var span = rent.AsSpan();
         Label.CopyTo(span);
         var at = Label.Length;
         span[at++] = (byte)where.Field;
         header.CopyTo(span[at..]);
         at += header.Length;
-        at = WritePart(span, at, session);
-        at = WritePart(span, at, message);
-        at = WritePart(span, at, metadataKey);
+        at = WritePart(span, at, where.SessionId);
+        at = WritePart(span, at, where.MessageId ?? string.Empty);
+        at = WritePart(span, at, where.MetadataKey ?? string.Empty);
         return span[..at];
     }
 
@@ -275,6 +263,30 @@ internal static class ValueEnvelope
         var written = Encoding.UTF8.GetBytes(part, span[(at + 4)..]);
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], written);
         return at + 4 + written;
+    }
+
+    /// <summary>Replaces <paramref name="utf8"/>'s front with its declared length and its Brotli form when that is
+    /// shorter than the text.</summary>
+    private static bool TryCompressInPlace(Span<byte> utf8, out int length)
+    {
+        var rent = ArrayPool<byte>.Shared.Rent(4 + BrotliEncoder.GetMaxCompressedLength(utf8.Length));
+        try
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(rent, utf8.Length);
+            if (BrotliEncoder.TryCompress(utf8, rent.AsSpan(4), out var written, BrotliQuality, BrotliWindow) && 4 + written < utf8.Length)
+            {
+                length = 4 + written;
+                rent.AsSpan(0, length).CopyTo(utf8);
+                return true;
+            }
+
+            length = 0;
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rent);
+        }
     }
 
     private static string Decompress(ReadOnlySpan<byte> payload, in ValueLocation where, string? keyId, int maxPlainBytes)
@@ -302,6 +314,7 @@ internal static class ValueEnvelope
         }
         finally
         {
+            CryptographicOperations.ZeroMemory(rent.AsSpan(0, declared));
             ArrayPool<byte>.Shared.Return(rent);
         }
     }
@@ -325,23 +338,15 @@ internal static class ValueEnvelope
     }
 
     /// <summary>
-    /// Base64 of UTF-16 text, decoded through its ASCII bytes: <see cref="Convert.TryFromBase64Chars"/> is not vectorized
-    /// and costs as much as AES-GCM on a 4 KiB value, while narrowing and <see cref="Base64.DecodeFromUtf8(ReadOnlySpan{byte}, Span{byte}, out int, out int, bool)"/>
-    /// are. A character above U+00FF becomes '?' on the way, which is no base64: the envelope is refused as malformed.
+    /// Base64 of UTF-16 text, decoded through its ASCII bytes in place: <see cref="Convert.TryFromBase64Chars"/> is not
+    /// vectorized and costs as much as AES-GCM on a 4 KiB value, while narrowing and
+    /// <see cref="Base64.DecodeFromUtf8InPlace(Span{byte}, out int)"/> are. A character above U+00FF becomes '?' on the
+    /// way, which is no base64: the envelope is refused as malformed.
     /// </summary>
-    private static bool TryFromBase64(ReadOnlySpan<char> text, Span<byte> destination, out int written)
+    private static bool TryFromBase64InPlace(ReadOnlySpan<char> text, byte[] buffer, out int written)
     {
-        var ascii = ArrayPool<byte>.Shared.Rent(Math.Max(1, text.Length));
-        try
-        {
-            var count = Encoding.Latin1.GetBytes(text, ascii);
-            var status = Base64.DecodeFromUtf8(ascii.AsSpan(0, count), destination, out var consumed, out written);
-            return status == OperationStatus.Done && consumed == count;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(ascii);
-        }
+        var count = Encoding.Latin1.GetBytes(text, buffer);
+        return Base64.DecodeFromUtf8InPlace(buffer.AsSpan(0, count), out written) == OperationStatus.Done;
     }
 
     /// <summary>The prefix and the base64 of <paramref name="length"/> bytes of <paramref name="bytes"/>, written straight

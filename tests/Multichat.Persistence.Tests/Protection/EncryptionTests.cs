@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Multichat.Persistence.Pipeline;
+using Multichat.Persistence.Protection;
 using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Protection;
@@ -290,6 +291,32 @@ public sealed class EncryptionTests
         using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(archive), System.IO.Compression.CompressionMode.Decompress);
         using var reader = new StreamReader(gzip);
         return reader.ReadToEnd();
+    }
+
+    [Fact]
+    public async Task ManyThreadsSealingAndOpeningAtOnce_EachGetsItsOwnCipher()
+    {
+        // An AesGcm instance must not serve two threads at once: the ring's pool hands each call its own, so values
+        // sealed and opened in parallel all round-trip (a shared cipher would fail tags or mix up plaintexts).
+        using var ring = new EncryptionKeyRing("k", [new("k", new byte[EncryptionKeyRing.KeySize])]);
+        var failures = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(
+            () =>
+            {
+                for (var i = 0; i < 2_000; i++)
+                {
+                    var where = ValueLocation.Content($"s-{worker}", $"m-{i}");
+                    var plain = $"worker {worker} value {i} {new string('x', i % 300)}";
+                    var stored = ValueEnvelope.Seal(plain, where, ring, compressAtLeast: 0);
+                    if (ValueEnvelope.Open(stored, where, ring, int.MaxValue) != plain)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+            },
+            Ct)));
+
+        failures.Should().Be(0);
     }
 
     private static ChatMessage Message(string id, string content) => new() { Id = id, SessionId = "s-1", Sender = "Agent-1", Content = content };
