@@ -1,4 +1,5 @@
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Diagnostics;
 using Multichat.Persistence.Pipeline;
 
 namespace Multichat.Persistence.Caching;
@@ -30,6 +31,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
     /// <summary>Reads that went to the store (tests and diagnostics).</summary>
     internal long Misses => Interlocked.Read(ref _misses);
 
+    private readonly KeyValuePair<string, object?> _storeTag = new("multichat.store", inner.Name);
     private long _hits;
     private long _misses;
 
@@ -39,18 +41,18 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         if (head is not { } now)
         {
             _cache.Remove(sessionId);
-            Interlocked.Increment(ref _misses);
+            Miss();
             return await Inner.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
         }
 
         var entry = _cache.Get(sessionId);
         if (entry is { Record: { } cached } && entry.Head == now)
         {
-            Interlocked.Increment(ref _hits);
+            Hit();
             return cached;
         }
 
-        Interlocked.Increment(ref _misses);
+        Miss();
         var record = await Inner.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
         if (record is not null && Agrees(record, now))
         {
@@ -67,18 +69,18 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         {
             // No such session now: the store gives the same answer (and its exception) as without the cache.
             _cache.Remove(sessionId);
-            Interlocked.Increment(ref _misses);
+            Miss();
             return await Inner.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
         }
 
         var entry = _cache.Get(sessionId);
         if (entry is not null && entry.Head == now && CachedPages.TryAnswer(entry, query, out var cachedPage))
         {
-            Interlocked.Increment(ref _hits);
+            Hit();
             return cachedPage;
         }
 
-        Interlocked.Increment(ref _misses);
+        Miss();
         if (!CachedPages.WorthFilling(query, now, options.MessagesPerSession))
         {
             return await Inner.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
@@ -147,6 +149,18 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
     public override async Task ReplaceSessionAsync(
         ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
         await Dropping(session.SessionId, Completed(base.ReplaceSessionAsync(session, batches, expected, cancellationToken))).ConfigureAwait(false);
+
+    private void Hit()
+    {
+        Interlocked.Increment(ref _hits);
+        PersistenceTelemetry.CacheHits.Add(1, _storeTag);
+    }
+
+    private void Miss()
+    {
+        Interlocked.Increment(ref _misses);
+        PersistenceTelemetry.CacheMisses.Add(1, _storeTag);
+    }
 
     /// <summary>Whether the record was read at <paramref name="head"/> (the epoch is not in the record; a new life read
     /// by mistake is never served, since the next head check sees the new epoch).</summary>

@@ -30,6 +30,12 @@ internal static class PersistenceTelemetry
     public static readonly Counter<long> SessionsEvicted = Meter.CreateCounter<long>(
         "multichat.persistence.sessions.evicted", "{session}", "Sessions deleted by a create under SessionLimitPolicy.EvictLeastRecentlyActive, tagged by store.");
 
+    public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>(
+        "multichat.persistence.cache.hits", "{read}", "Reads the read cache answered from memory (after the store confirmed the head), tagged by store.");
+
+    public static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>(
+        "multichat.persistence.cache.misses", "{read}", "Reads the read cache passed to the store, tagged by store.");
+
     public static readonly Counter<long> MaintenanceRounds = Meter.CreateCounter<long>(
         "multichat.persistence.maintenance.rounds", "{round}", "Scheduled maintenance rounds, tagged by task (cleanup, backup) and outcome.");
 }
