@@ -51,6 +51,7 @@ public sealed class RedisReplicatedDeployment : IAsyncDisposable
             foreach (var replica in deployment._replicas)
             {
                 await WaitForLinkAsync(replica);
+                await WaitForAcknowledgedAsync(replica, deployment.Primary);
             }
 
             deployment.Sentinel = await RedisServerProcess.StartSentinelAsync(ServiceName, deployment.Primary);
@@ -85,6 +86,28 @@ public sealed class RedisReplicatedDeployment : IAsyncDisposable
     {
         (await replica.CliAsync("replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture))).Should().Contain("OK");
         await WaitForLinkAsync(replica);
+        await WaitForAcknowledgedAsync(replica, primary);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="primary"/> lists <paramref name="replica"/> online with everything it has (its
+    /// INFO replication line for the replica: <c>state=online</c>, <c>offset</c> at least its own). The replica's side
+    /// says <c>master_link_status:up</c> before that, and a WAIT in between could count no replica.
+    /// </summary>
+    public static async Task WaitForAcknowledgedAsync(RedisServerProcess replica, RedisServerProcess primary)
+    {
+        var port = "port=" + replica.Port.ToString(CultureInfo.InvariantCulture) + ",";
+        await WaitUntilAsync(
+            async () =>
+            {
+                var info = (await primary.CliAsync("info", "replication")).Split('\n', StringSplitOptions.TrimEntries);
+                var own = long.Parse(info.First(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal))["master_repl_offset:".Length..], CultureInfo.InvariantCulture);
+                var line = info.FirstOrDefault(l => l.StartsWith("slave", StringComparison.Ordinal) && l.Contains(port, StringComparison.Ordinal));
+                var offset = line?.Split(',').FirstOrDefault(f => f.StartsWith("offset=", StringComparison.Ordinal));
+                return line is not null && line.Contains("state=online", StringComparison.Ordinal) && offset is not null
+                    && long.Parse(offset["offset=".Length..], CultureInfo.InvariantCulture) >= own;
+            },
+            $"the primary on port {primary.Port} to list the replica on port {replica.Port} online and caught up");
     }
 
     /// <summary>The port of the node the Sentinel names as the primary now.</summary>
