@@ -1,5 +1,6 @@
 using FluentAssertions;
 using System.Globalization;
+using StackExchange.Redis;
 
 namespace Multichat.Persistence.Tests.Stores.Redis;
 
@@ -51,8 +52,9 @@ public sealed class RedisReplicatedDeployment : IAsyncDisposable
             foreach (var replica in deployment._replicas)
             {
                 await WaitForLinkAsync(replica);
-                await WaitForAcknowledgedAsync(replica, deployment.Primary);
             }
+
+            await WaitForReplicationAsync(deployment.Primary, replicas);
 
             deployment.Sentinel = await RedisServerProcess.StartSentinelAsync(ServiceName, deployment.Primary);
             await deployment.WaitForSentinelAsync();
@@ -86,28 +88,27 @@ public sealed class RedisReplicatedDeployment : IAsyncDisposable
     {
         (await replica.CliAsync("replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture))).Should().Contain("OK");
         await WaitForLinkAsync(replica);
-        await WaitForAcknowledgedAsync(replica, primary);
+        await WaitForReplicationAsync(primary, 1);
     }
 
     /// <summary>
-    /// Waits until <paramref name="primary"/> lists <paramref name="replica"/> online with everything it has (its
-    /// INFO replication line for the replica: <c>state=online</c>, <c>offset</c> at least its own). The replica's side
-    /// says <c>master_link_status:up</c> before that, and a WAIT in between could count no replica.
+    /// Waits until <paramref name="primary"/> streams writes to <paramref name="replicas"/> replicas: a probe write and a
+    /// WAIT on the same connection. A replica says <c>master_link_status:up</c> before its primary streams to it (after a
+    /// diskless sync the primary waits for the replica's first acknowledgement, up to a second), and a WAIT of the
+    /// store in between would count no replica.
     /// </summary>
-    public static async Task WaitForAcknowledgedAsync(RedisServerProcess replica, RedisServerProcess primary)
+    public static async Task WaitForReplicationAsync(RedisServerProcess primary, int replicas)
     {
-        var port = "port=" + replica.Port.ToString(CultureInfo.InvariantCulture) + ",";
-        await WaitUntilAsync(
-            async () =>
-            {
-                var info = (await primary.CliAsync("info", "replication")).Split('\n', StringSplitOptions.TrimEntries);
-                var own = long.Parse(info.First(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal))["master_repl_offset:".Length..], CultureInfo.InvariantCulture);
-                var line = info.FirstOrDefault(l => l.StartsWith("slave", StringComparison.Ordinal) && l.Contains(port, StringComparison.Ordinal));
-                var offset = line?.Split(',').FirstOrDefault(f => f.StartsWith("offset=", StringComparison.Ordinal));
-                return line is not null && line.Contains("state=online", StringComparison.Ordinal) && offset is not null
-                    && long.Parse(offset["offset=".Length..], CultureInfo.InvariantCulture) >= own;
-            },
-            $"the primary on port {primary.Port} to list the replica on port {replica.Port} online and caught up");
+        var options = new ConfigurationOptions { EndPoints = { primary.EndPoint }, AbortOnConnectFail = true, AsyncTimeout = 15_000, SyncTimeout = 15_000 };
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
+        var db = connection.GetDatabase();
+        await db.StringSetAsync("replication-probe", "1");
+        var confirmed = (long)await db.ExecuteAsync("WAIT", replicas, 10_000);
+        await db.KeyDeleteAsync("replication-probe");
+        if (confirmed < replicas)
+        {
+            throw new InvalidOperationException($"Only {confirmed} of {replicas} replicas of the primary on port {primary.Port} confirmed a write within 10 s.");
+        }
     }
 
     /// <summary>The port of the node the Sentinel names as the primary now.</summary>
