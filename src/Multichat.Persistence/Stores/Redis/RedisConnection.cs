@@ -76,7 +76,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     public bool AuthenticationFailing => Volatile.Read(ref _authenticationFailing);
 
     /// <summary>
-    /// Changes whenever an interactive connection fails or is restored. A write and the <c>WAIT</c> after it confirm
+    /// Changes whenever an interactive (command) connection fails or is restored. A write and the <c>WAIT</c> after it confirm
     /// each other only on one physical connection (WAIT counts the writes of its own connection), so
     /// <see cref="RedisReplicaAcknowledgement"/> refuses a confirmation when this changed in between.
     /// </summary>
@@ -271,7 +271,11 @@ internal sealed class RedisConnection : IAsyncDisposable
 
         multiplexer.ConnectionFailed += (_, e) =>
         {
-            Interlocked.Increment(ref _epoch);
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                Interlocked.Increment(ref _epoch);
+            }
+
             // A reconnect the server refuses (its password or ACL changed while connected) shows nowhere in the
             // failures of the calls that find no connection meanwhile ("no connection became available"), so a lost
             // connection is probed once with a connection of its own, whose log says whether the authentication
@@ -296,7 +300,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         };
         multiplexer.ConnectionRestored += (_, e) =>
         {
-            Interlocked.Increment(ref _epoch);
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                Interlocked.Increment(ref _epoch);
+            }
+
             Volatile.Write(ref _authenticationFailing, false);
             RedisLog.ConnectionRestored(_logger, e.ConnectionType);
         };

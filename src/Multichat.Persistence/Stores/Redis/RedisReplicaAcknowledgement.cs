@@ -56,22 +56,21 @@ internal sealed class RedisReplicaAcknowledgement(RedisConnection connection, Re
         }
 
         long confirmed;
-        string command;
+        var command = "WAIT";
         try
         {
             var multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
             var db = multiplexer.GetDatabase(database);
-            if (HasWaitAof(multiplexer))
+            command = CommandFor(PrimaryVersion(multiplexer));
+            if (command == "WAITAOF")
             {
                 // numlocal 0: the primary's own fsync is its appendfsync policy's business (WAITAOF refuses numlocal 1
                 // on a primary without AOF); the replicas are the copies that must survive the primary.
-                command = "WAITAOF";
                 var answer = await db.ExecuteAsync(command, [0, minReplicas, _timeoutMilliseconds], CommandFlags.DemandMaster).WaitAsync(cancellationToken).ConfigureAwait(false);
                 confirmed = (long)((RedisResult[])answer!)[1];
             }
             else
             {
-                command = "WAIT";
                 confirmed = (long)await db.ExecuteAsync(command, [minReplicas, _timeoutMilliseconds], CommandFlags.DemandMaster).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -96,17 +95,24 @@ internal sealed class RedisReplicaAcknowledgement(RedisConnection connection, Re
         }
     }
 
+    /// <summary>
+    /// The wait a primary of <paramref name="version"/> gets: <c>WAITAOF</c> from Redis 7.2 on (a replica counts once
+    /// its append-only file holds the write, fsynced), <c>WAIT</c> before (a replica counts once it received and
+    /// applied the write, in memory), and when the version is not known.
+    /// </summary>
+    public static string CommandFor(Version? version) => version >= WaitAofSince ? "WAITAOF" : "WAIT";
+
     // The connected primary's version, read by the multiplexer when it connected (after a failover, the new primary's).
-    private static bool HasWaitAof(ConnectionMultiplexer multiplexer)
+    private static Version? PrimaryVersion(ConnectionMultiplexer multiplexer)
     {
         foreach (var server in multiplexer.GetServers())
         {
             if (server.IsConnected && !server.IsReplica)
             {
-                return server.Version >= WaitAofSince;
+                return server.Version;
             }
         }
 
-        return false;
+        return null;
     }
 }
