@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using FluentAssertions;
 
@@ -135,6 +136,8 @@ public sealed class RedisReplicationTests(RedisReplicatedFixture redis) : IAsync
         await store.CreateSessionAsync("s-1", ["a"], cancellationToken: Ct);
         await store.AddMessageAsync(Message("s-1", "m-1"), Ct);
 
+        var outcomes = new List<string>();
+        using var listener = OperationOutcomes(outcomes);
         await RedisReplicatedDeployment.DetachAsync(redis.Replica);
         var clock = Stopwatch.StartNew();
         var append = () => store.AddMessageAsync(Message("s-1", "m-2", "secret content"), Ct);
@@ -145,6 +148,10 @@ public sealed class RedisReplicationTests(RedisReplicatedFixture redis) : IAsync
         thrown.Should().BeAssignableTo<StoreUnavailableException>();
         thrown.Message.Should().Contain("may exist").And.Contain("retry with the same message ids is safe").And.NotContain("secret");
         (await store.GetMessagesAsync("s-1", 50, Ct)).Select(m => m.Id).Should().Equal(["m-1", "m-2"], "the primary has the unacknowledged write");
+        lock (outcomes)
+        {
+            outcomes.Should().Contain("add_message:replication_timeout", "the operations counter tells these failures from other unavailability");
+        }
 
         await RedisReplicatedDeployment.AttachAsync(redis.Replica, redis.Primary);
         var retried = await store.AddMessageAsync(Message("s-1", "m-2", "secret content"), Ct);
@@ -180,6 +187,30 @@ public sealed class RedisReplicationTests(RedisReplicatedFixture redis) : IAsync
         }
 
         await RedisReplicatedDeployment.AttachAsync(redis.Replica, redis.Primary);
+    }
+
+    // "operation:outcome" of every count of the operations counter (other tests' counts too: only inclusion is checked).
+    private static MeterListener OperationOutcomes(List<string> outcomes)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Multichat.Persistence" && instrument.Name == "multichat.persistence.operations")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            var all = tags.ToArray();
+            var entry = $"{all.Single(t => t.Key == "multichat.operation").Value}:{all.Single(t => t.Key == "multichat.outcome").Value}";
+            lock (outcomes)
+            {
+                outcomes.Add(entry);
+            }
+        });
+        listener.Start();
+        return listener;
     }
 
     private SessionPersistence Open(Action<SessionPersistenceOptions> configure) => Open(redis.ConnectionString, configure);
