@@ -74,7 +74,8 @@ internal sealed class RedisReplicaAcknowledgement(RedisConnection connection, Re
                 confirmed = (long)await db.ExecuteAsync(command, [minReplicas, _timeoutMilliseconds], CommandFlags.DemandMaster).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        // A cancellation by StackExchange.Redis (the connection dropped the command) is a failed wait; the caller's own is not.
+        catch (Exception ex) when (ex is RedisException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new ReplicationTimeoutException(
                 "The primary stored the write, but the wait for its replicas failed (the connection was lost or the server refused it), so it was not acknowledged: it may exist, and may be lost if the primary fails. A retry with the same message ids is safe.",
