@@ -146,6 +146,10 @@ public sealed class SessionPersistenceOptions
     /// <summary>Brotli compression at rest of large content, titles and metadata values; off by default.</summary>
     public CompressionOptions Compression { get; set; } = new();
 
+    /// <summary>The read cache of hot sessions' records and latest messages, coherent across instances by a head check
+    /// per read; off by default. See <see cref="CacheOptions"/>.</summary>
+    public CacheOptions Cache { get; set; } = new();
+
     /// <summary>The clock of the stores and of retention. Default <see cref="TimeProvider.System"/>. Not bound from configuration.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -77,6 +77,20 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
             Range(failures, "Compression:MinSize", options.Compression.MinSize, optional: false, 16, 16 * 1024 * 1024, "bytes");
         }
 
+        if (options.Cache is null)
+        {
+            failures.Add("Cache is null; leave it at its default (off) or set Enabled, MaxSessions, MaxBytes and MessagesPerSession.");
+        }
+        else
+        {
+            Range(failures, "Cache:MaxSessions", options.Cache.MaxSessions, optional: false, 1, 1_000_000, "sessions");
+            Range(failures, "Cache:MessagesPerSession", options.Cache.MessagesPerSession, optional: false, 1, 10_000, "messages");
+            if (options.Cache.MaxBytes is < 64 * 1024 or > 64L * 1024 * 1024 * 1024)
+            {
+                failures.Add($"Cache:MaxBytes is {options.Cache.MaxBytes}; it must be between 65536 and 68719476736 bytes (64 KiB to 64 GiB).");
+            }
+        }
+
         Duration(failures, nameof(options.JsonLockTimeout), options.JsonLockTimeout, TimeSpan.FromHours(1));
         Duration(failures, nameof(options.SqliteBusyTimeout), options.SqliteBusyTimeout, TimeSpan.FromHours(1));
         Duration(failures, nameof(options.RedisConnectTimeout), options.RedisConnectTimeout, TimeSpan.FromMinutes(10));

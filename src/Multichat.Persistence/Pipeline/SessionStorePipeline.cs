@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Multichat.Persistence.Caching;
 using Multichat.Persistence.Internal;
 using Multichat.Persistence.Protection;
 
@@ -7,7 +8,7 @@ namespace Multichat.Persistence.Pipeline;
 
 /// <summary>
 /// The one place the store pipeline is composed from the options:
-/// <c>validation + limits → telemetry → (cache, as it lands) → protection → store</c>. The facade and DI's
+/// <c>validation + limits → telemetry → cache (when on) → protection → store</c>. The facade and DI's
 /// <see cref="ISessionStore"/> both get this chain, so every way in gets the same checks, limits and telemetry.
 /// A new cross-cutting feature is one more <see cref="DelegatingSessionStore"/> added here; no store changes.
 /// </summary>
@@ -31,6 +32,7 @@ internal static class SessionStorePipeline
         ThrowIfInvalid(options);
         ISessionStore chain = Unwrap(store);
         chain = Protection(chain, options);
+        chain = Cache(chain, store, options);
         chain = new TelemetrySessionStore(chain, options.TimeProvider, loggerFactory.CreateLogger<SessionPersistence>());
         chain = new ValidatingSessionStore(chain, options);
         return chain;
@@ -77,6 +79,22 @@ internal static class SessionStorePipeline
         // UTF-8 takes at most 3 bytes per UTF-16 character: the bound a compressed envelope's declared size must keep.
         var maxPlainBytes = 3 * Math.Max(Math.Max(options.MaxContentLength, options.MaxMetadataValueLength), InputValidator.MaxTitleLength);
         return new ProtectingSessionStore(store, keys, compressAtLeast, maxPlainBytes, ownsKeys: options.Encryption.KeyProvider is null);
+    }
+
+    /// <summary>The read cache, above protection so it keeps plain values (a hit decrypts nothing), when it is on.</summary>
+    /// <exception cref="InvalidOperationException">The cache is on over a store that cannot report session heads (a store
+    /// of the application's own): without the per-read head check it could serve stale reads.</exception>
+    private static ISessionStore Cache(ISessionStore chain, ISessionStore store, SessionPersistenceOptions options)
+    {
+        if (!options.Cache.Enabled)
+        {
+            return chain;
+        }
+
+        return Unwrap(store) is ISessionHeadSource heads
+            ? new CachingSessionStore(chain, heads, options.Cache)
+            : throw new InvalidOperationException(
+                $"Cache:Enabled is true, but the store '{Unwrap(store).Name}' cannot report session heads, which the cache checks on every read; turn the cache off for this store.");
     }
 
     /// <summary>Whether <paramref name="store"/> is a chain composed here (its outermost layer is the validation layer).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Multichat.Persistence.Caching;
 
 namespace Multichat.Persistence.Stores.Json;
 
@@ -44,6 +45,13 @@ internal sealed class JsonSessionDocument
     public string Incarnation { get; set; } = "";
 
     /// <summary>
+    /// This life of the session, for the read cache's head check (<see cref="SessionHead.Epoch"/>): new with every record
+    /// written from scratch (create, import, replacement), kept by every rewrite of it. Optional: a record written before
+    /// epochs existed reads as 0, and readers that predate it skip the property.
+    /// </summary>
+    public long Epoch { get; set; }
+
+    /// <summary>
     /// What is wrong with a record read from disk (null when nothing): the deserializer checks types and presence, not
     /// nulls or ranges, and a record edited by hand must never surface later as a NullReferenceException.
     /// </summary>
@@ -85,7 +93,10 @@ internal sealed class JsonSessionDocument
         return FirstSequence > LastSequence + 1 ? "its firstSequence is above its lastSequence + 1, which no trim writes" : null;
     }
 
-    /// <summary>The record of a session as the core rules made it (<see cref="Internal.SessionRecords"/>), with no messages yet.</summary>
+    /// <summary>
+    /// The record of a session as the core rules made it (<see cref="Internal.SessionRecords"/>), with no messages yet:
+    /// a new life of the session, so a new <see cref="Epoch"/>.
+    /// </summary>
     public static JsonSessionDocument From(ChatSession session, string incarnation) => new()
     {
         SessionId = session.SessionId,
@@ -97,6 +108,7 @@ internal sealed class JsonSessionDocument
         Version = session.Version,
         LastSequence = session.LastSequence,
         Incarnation = incarnation,
+        Epoch = SessionEpoch.New(),
     };
 
     /// <summary>An owned copy of metadata, or null when empty (left out of the file).</summary>

@@ -1,3 +1,4 @@
+using Multichat.Persistence.Caching;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
@@ -55,6 +56,9 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
         LastSequence = Math.Max(document.LastSequence, lastLine),
         MessageCount = Count(document, firstLine, lastLine),
     };
+
+    /// <summary>The head as <see cref="Snapshot"/> would report it, from the record and the messages file's known lines alone.</summary>
+    public SessionHead Head => new(Document!.Epoch, Document.Version, LastSequence, MessageCount);
 
     public ChatSession Snapshot() => ToSession(Document!, Log.FirstLineSequence, Log.LastLineSequence, Log.LastAt);
 

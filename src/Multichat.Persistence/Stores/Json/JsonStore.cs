@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Caching;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
@@ -14,7 +15,7 @@ namespace Multichat.Persistence.Stores.Json;
 /// <see cref="JsonLeases"/>), so a run of appends pays one write each and nothing for coordination; a waiting process
 /// makes the holder hand it over within milliseconds. See docs/storage/json.md.
 /// </summary>
-internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
+internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISessionHeadSource
 {
     private readonly JsonStoreContext _context;
     private readonly ConcurrentDictionary<string, JsonSessionState> _states = new(StringComparer.Ordinal);
@@ -101,6 +102,13 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         RunAsync(sessionId, create: false, 0, static (state, _) => state.Document is null ? null : state.Snapshot(), static _ => (ChatSession?)null, cancellationToken);
+
+    /// <summary>
+    /// The head through the same lease and validation as <see cref="GetSessionAsync"/> (so another process's completed
+    /// write is seen), answered from the record and the lines the state already knows: no message is read.
+    /// </summary>
+    public Task<SessionHead?> GetHeadAsync(string sessionId, CancellationToken cancellationToken) =>
+        RunAsync(sessionId, create: false, 0, static (state, _) => state.Document is null ? null : (SessionHead?)state.Head, static _ => (SessionHead?)null, cancellationToken);
 
     public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
         RunAsync(session.SessionId, create: false, (Context: _context, Session: session), static (state, a) =>

@@ -1,3 +1,5 @@
+using Multichat.Persistence.Caching;
+
 namespace Multichat.Persistence.Stores.Memory;
 
 /// <summary>One session of the <see cref="MemoryStore"/>; every member is guarded by <see cref="Gate"/>.</summary>
@@ -11,6 +13,9 @@ internal sealed class MemorySession(ChatSession record)
     public object Gate { get; } = new();
 
     public ChatSession Record { get; set; } = record;
+
+    /// <summary>This life of the session (a create, an import or a replacement makes a new state, so a new epoch).</summary>
+    public long Epoch { get; } = SessionEpoch.New();
 
     public Dictionary<string, ChatMessage> ById { get; } = new(StringComparer.Ordinal);
 
@@ -26,6 +31,8 @@ internal sealed class MemorySession(ChatSession record)
     public bool Replaced { get; set; }
 
     public int Count => _messages.Count - _head;
+
+    public SessionHead Head => new(Epoch, Record.Version, LastSequence, Count);
 
     public ChatSession Snapshot() => Record with { MessageCount = Count, LastSequence = LastSequence, UpdatedAt = UpdatedAt };
 

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Caching;
 using Multichat.Persistence.Internal;
 using Multichat.Persistence.Maintenance;
 
@@ -12,7 +13,7 @@ namespace Multichat.Persistence.Stores.Memory;
 /// Keeps sessions in process memory: for tests and prototypes. Thread-safe, and held to the same conformance suite
 /// as the persistent stores, so code tested against it behaves the same on them.
 /// </summary>
-internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : ISessionStore, ISessionReplacer
+internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : ISessionStore, ISessionReplacer, ISessionHeadSource
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
@@ -83,6 +84,24 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
         if (!_sessions.TryAdd(state.Record.SessionId, state))
         {
             throw SessionAlreadyExistsException.ForSession(state.Record.SessionId);
+        }
+    }
+
+    public Task<SessionHead?> GetHeadAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Enter(sessionId) is not { } state)
+        {
+            return Task.FromResult<SessionHead?>(null);
+        }
+
+        try
+        {
+            return Task.FromResult(state.Deleted ? null : (SessionHead?)state.Head);
+        }
+        finally
+        {
+            Monitor.Exit(state.Gate);
         }
     }
 

@@ -16,7 +16,8 @@ namespace Multichat.Persistence.Stores.Redis;
 /// <list type="bullet">
 /// <item><c>B:m:&lt;sessionId&gt;</c> hash: the session record (<c>p</c> participants joined by LF, <c>t</c> title,
 /// <c>m</c> metadata JSON, <c>c</c>/<c>u</c> created/updated UTC ticks, <c>v</c> version, <c>n</c> message count,
-/// <c>l</c> last sequence, <c>k</c> the activity score the indexes hold for it).</item>
+/// <c>l</c> last sequence, <c>k</c> the activity score the indexes hold for it, <c>e</c> its epoch for the read cache,
+/// absent before epochs existed).</item>
 /// <item><c>B:q:&lt;sessionId&gt;</c> sorted set: messages, score = sequence, member = <c>seq LF id LF json</c>.</item>
 /// <item><c>B:i:&lt;sessionId&gt;</c> hash: message id → sequence, for idempotent appends.</item>
 /// <item><c>B:recent</c> sorted set: session ids by last activity (UTC milliseconds since 0001-01-01).</item>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Multichat.Persistence.Caching;
 using Multichat.Persistence.Internal;
 using Multichat.Persistence.Maintenance;
 using StackExchange.Redis;
@@ -37,7 +38,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         [
             RedisRecordCodec.JoinParticipants(session.Participants), session.Title ?? string.Empty, session.Title is null ? "0" : "1",
             RedisRecordCodec.EncodeMetadata(session.Metadata), now, RedisRecordCodec.Score(now), keys.Base, session.SessionId,
-            cluster ? 0 : maxSessions,
+            cluster ? 0 : maxSessions, SessionEpoch.New(),
         ];
         int outcome;
         var faults = context.Faults;
@@ -177,8 +178,8 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         throw NoRoomMade(maxSessions);
     }
 
-    // The evicting create's KEYS and ARGV (see SessionScripts.CreateEvicting): the create's, then per candidate its
-    // bucket and id, and its record, messages, id map and bucket statistics.
+    // The evicting create's KEYS and ARGV (see SessionScripts.CreateEvicting): the create's, its epoch, then per
+    // candidate its bucket and id, and its record, messages, id map and bucket statistics.
     private (RedisKey[] Keys, RedisValue[] Values) EvictingArguments(
         SessionKeys keys, RedisValue[] values, int maxSessions, RedisResult[] candidates, int round)
     {
@@ -188,7 +189,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         scriptKeys[0] = keys.Meta;
         scriptKeys[1] = keys.Recent;
         limitKeys.CopyTo(scriptKeys.AsSpan(2));
-        var scriptValues = new RedisValue[12 + (2 * pairs)];
+        var scriptValues = new RedisValue[13 + (2 * pairs)];
         values.AsSpan(0, 8).CopyTo(scriptValues);
         scriptValues[8] = maxSessions;
         scriptValues[9] = RedisKeys.BucketCount;
@@ -196,6 +197,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         // Spare candidates absorb concurrent evicting creates taking the same oldest sessions; more each round.
         scriptValues[10] = Math.Min(2 << round, 256);
         scriptValues[11] = round <= StrictEvictionRounds ? "1" : "0";
+        scriptValues[12] = values[9]; // the epoch: one per create, whichever round inserts
         for (var i = 0; i < pairs; i++)
         {
             var bucket = (int)candidates[2 * i];
@@ -203,8 +205,8 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
             var victim = new SessionKeys(context.Keys.Base(bucket), id, context.Keys.Recent(bucket), context.Keys.Stats(bucket));
             var at = 2 + limitKeys.Length + (4 * i);
             (scriptKeys[at], scriptKeys[at + 1], scriptKeys[at + 2], scriptKeys[at + 3]) = (victim.Meta, victim.Messages, victim.Ids, victim.Stats);
-            scriptValues[12 + (2 * i)] = bucket;
-            scriptValues[13 + (2 * i)] = id;
+            scriptValues[13 + (2 * i)] = bucket;
+            scriptValues[14 + (2 * i)] = id;
         }
 
         return (scriptKeys, scriptValues);
@@ -293,7 +295,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         [
             replaceExisting ? "1" : "0", RedisRecordCodec.JoinParticipants(record.Participants), record.Title ?? string.Empty,
             record.Title is null ? "0" : "1", RedisRecordCodec.EncodeMetadata(record.Metadata), record.CreatedAt.UtcTicks, updated,
-            record.Version, record.LastSequence, RedisRecordCodec.Score(updated), keys.Base, record.SessionId,
+            record.Version, record.LastSequence, RedisRecordCodec.Score(updated), keys.Base, record.SessionId, SessionEpoch.New(),
         ];
         int outcome;
         var faults = context.Faults;

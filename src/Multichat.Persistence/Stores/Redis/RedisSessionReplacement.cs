@@ -1,5 +1,6 @@
 using System.Globalization;
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Caching;
 using Multichat.Persistence.Internal;
 using StackExchange.Redis;
 
@@ -127,7 +128,7 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
             record.Title is null ? "0" : "1", RedisRecordCodec.EncodeMetadata(record.Metadata), record.CreatedAt.UtcTicks, updated,
             record.Version, lastSequence, RedisRecordCodec.Score(updated), keys.Base, record.SessionId,
             expected is null ? "0" : "1", expected?.Version ?? 0, expected?.LastSequence ?? 0, expected?.MessageCount ?? 0,
-            (expected?.CreatedAt.UtcTicks ?? 0).ToString(CultureInfo.InvariantCulture),
+            (expected?.CreatedAt.UtcTicks ?? 0).ToString(CultureInfo.InvariantCulture), SessionEpoch.New(),
         ];
         RedisKey[] commitKeys = [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, staging.Messages, staging.Ids];
         int outcome;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Caching;
 
 namespace Multichat.Persistence.Stores.Redis;
 
@@ -13,7 +14,7 @@ namespace Multichat.Persistence.Stores.Redis;
 /// <see cref="RedisErrors"/>. The work is split by what it touches: session records (<see cref="RedisSessionCommands"/>),
 /// messages (<see cref="RedisMessageCommands"/>), reads over all buckets (<see cref="RedisSessionListing"/>).
 /// </summary>
-internal sealed class RedisStore : ISessionStore, ISessionReplacer
+internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHeadSource
 {
     public const string StoreName = "redis";
 
@@ -76,6 +77,8 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         _replicaReads is { } replicaReads ? replicaReads.GetSessionAsync(sessionId, cancellationToken) : _sessions.GetSessionAsync(sessionId, cancellationToken);
+
+    public Task<SessionHead?> GetHeadAsync(string sessionId, CancellationToken cancellationToken) => RedisSessionHeads.GetAsync(_context, sessionId, cancellationToken);
 
     public async Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
     {

@@ -27,7 +27,8 @@ internal static class ReplacementScripts
     /// staged id map, on a single node KEYS[8] the session count. ARGV[1] the number of staged messages, then as
     /// <see cref="SessionScripts.ImportSession"/> (ARGV[2..12]: participants, title, has title, metadata, created,
     /// updated, version, last sequence, score, bucket base, id), ARGV[13] '1' for a guarded replacement and then the
-    /// expected version, last sequence, message count and creation ticks (ARGV[14..17]). Every check comes before the
+    /// expected version, last sequence, message count and creation ticks (ARGV[14..17]), ARGV[18] the new session's
+    /// epoch (a replacement is a new life of the session). Every check comes before the
     /// first write (a script is not rolled back on error): -1 when the staged copy is not whole (it expired); for a
     /// guarded replacement -2 when the session is missing and {-3, stored version} when it is no longer as expected
     /// (the creation ticks compared as text: they are beyond a Lua number's exact range); nothing changed. Otherwise the
@@ -62,7 +63,7 @@ internal static class ReplacementScripts
           redis.call('PERSIST', KEYS[3])
           redis.call('HINCRBY', KEYS[5], 'messages', count)
         end
-        redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', count, 'l', ARGV[9], 'k', ARGV[10])
+        redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', count, 'l', ARGV[9], 'k', ARGV[10], 'e', ARGV[18])
         if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[3]) end
         if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[5]) end
         redis.call('ZADD', KEYS[4], ARGV[10], ARGV[12])

@@ -8,12 +8,13 @@ namespace Multichat.Persistence.Stores.Redis;
 internal static class SessionScripts
 {
     /// <summary>
-    /// Writes a new session's record and index entries and counts it; KEYS and ARGV[1..8] as <see cref="Create"/>.
-    /// Shared by <see cref="Create"/> and <see cref="CreateEvicting"/>.
+    /// Writes a new session's record and index entries and counts it; KEYS and ARGV[1..8] as <see cref="Create"/>, and
+    /// the new session's epoch, which each script takes at its own ARGV position. Shared by <see cref="Create"/> and
+    /// <see cref="CreateEvicting"/>.
     /// </summary>
     private const string InsertFunction = """
-        local function insert()
-          redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6])
+        local function insert(epoch)
+          redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6], 'e', epoch)
           if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[2]) end
           if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[4]) end
           redis.call('ZADD', KEYS[2], ARGV[6], ARGV[8])
@@ -54,8 +55,9 @@ internal static class SessionScripts
     /// KEYS[4..] every bucket's recency index: there the limit (ARGV[9], 0 = none) is checked against their sizes in
     /// the same script (a server that is not a cluster runs scripts over keys of several slots). On a cluster ARGV[9]
     /// is 0 and <see cref="RedisSessionLimit"/> keeps the count around this script. ARGV: participants joined by LF,
-    /// title, '1' when there is a title, metadata JSON, now (ticks), the activity score, the bucket's key base, the id.
-    /// Returns 1, 0 (exists) or -1 (full).
+    /// title, '1' when there is a title, metadata JSON, now (ticks), the activity score, the bucket's key base, the id;
+    /// ARGV[10] the new session's epoch (drawn by the client: no counter in another slot). Returns 1, 0 (exists) or -1
+    /// (full).
     /// </summary>
     public const string Create = InsertFunction + """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -65,7 +67,7 @@ internal static class SessionScripts
           for i = 4, #KEYS do count = count + redis.call('ZCARD', KEYS[i]) end
           if count >= max then return -1 end
         end
-        insert()
+        insert(ARGV[10])
         return 1
         """;
 
@@ -75,8 +77,8 @@ internal static class SessionScripts
     /// single node (KEYS[4..3+B] every bucket's recency index, B = ARGV[10]), then four per candidate victim: its
     /// record, messages, id map and its bucket's statistics. ARGV[1..8] as <see cref="Create"/>, ARGV[9] the limit,
     /// ARGV[10] B, ARGV[11] how many candidates beyond the ones needed to propose, ARGV[12] '1' to check that the
-    /// candidates hold every older entry (else the oldest candidates are taken as they are), then bucket (0-based) and
-    /// id per candidate.
+    /// candidates hold every older entry (else the oldest candidates are taken as they are), ARGV[13] the new session's
+    /// epoch, then bucket (0-based) and id per candidate.
     /// Returns {1, evicted id…} when created, {0} when the id exists (checked first: nothing is evicted), or
     /// {-1, count, bucket, id, …} when the store is full and the candidates passed do not decide the victims: the
     /// caller runs the script again with the candidates returned.
@@ -150,10 +152,10 @@ internal static class SessionScripts
         if count >= max then
           local first = 4 + buckets
           local passed = {}
-          for j = 13, #ARGV, 2 do
+          for j = 14, #ARGV, 2 do
             local bucket = tonumber(ARGV[j])
             local id = ARGV[j + 1]
-            local k = first + 2 * (j - 13)
+            local k = first + 2 * (j - 14)
             local recent = KEYS[4 + bucket]
             local score = redis.call('ZSCORE', recent, id)
             if score then
@@ -198,7 +200,7 @@ internal static class SessionScripts
             end
           end
         end
-        insert()
+        insert(ARGV[13])
         return result
         """;
 
@@ -235,8 +237,8 @@ internal static class SessionScripts
         """;
 
     /// <summary>
-    /// Writes an imported session record (no messages yet). KEYS as <see cref="Delete"/>; ARGV[1] '1' to replace an
-    /// existing one. Returns 1 for a new session, 2 for a replaced one, 0 when one exists and may not be replaced (a
+    /// Writes an imported session record (no messages yet), a new life of the session with the epoch ARGV[13]. KEYS as
+    /// <see cref="Delete"/>; ARGV[1] '1' to replace an existing one. Returns 1 for a new session, 2 for a replaced one, 0 when one exists and may not be replaced (a
     /// new session counts; imports do not check the limit).
     /// </summary>
     public const string ImportSession = """
@@ -250,7 +252,7 @@ internal static class SessionScripts
           if tonumber(n) > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - tonumber(n)) end
           redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
         end
-        redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', 0, 'l', ARGV[9], 'k', ARGV[10])
+        redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', 0, 'l', ARGV[9], 'k', ARGV[10], 'e', ARGV[13])
         if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[3]) end
         if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[5]) end
         redis.call('ZADD', KEYS[4], ARGV[10], ARGV[12])

@@ -11,7 +11,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build writes. A file with a higher one was written by a newer build.</summary>
-    public const long CurrentVersion = 4;
+    public const long CurrentVersion = 5;
 
     /// <summary>Marks the file as ours in the SQLite header (<c>PRAGMA application_id</c>): "MCHT".</summary>
     public const long ApplicationId = 0x4D434854;
@@ -96,6 +96,13 @@ internal static class SqliteSchema
         BEGIN
             UPDATE session_count SET sessions = sessions - 1 WHERE id = 0;
         END;
+        """,
+
+        // 4 → 5: the life of a session, for the read cache's head check (Caching.SessionHead.Epoch): every insert of a
+        // session row (create, import, replacement) gives it a new random epoch, updates keep it. Rows written before
+        // this step, and by a process of an older build that had the file open, have 0.
+        """
+        ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 

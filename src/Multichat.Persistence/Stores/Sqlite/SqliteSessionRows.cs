@@ -1,3 +1,5 @@
+using Multichat.Persistence.Caching;
+
 namespace Multichat.Persistence.Stores.Sqlite;
 
 /// <summary>
@@ -17,6 +19,21 @@ internal static class SqliteSessionRows
 
         var head = new SqliteSessionHead(
             command.Int64(0), command.Int64(1), command.Int64(2), command.Int64(3), command.IsNull(4) ? null : command.Int64(4));
+        command.Reset();
+        return head;
+    }
+
+    /// <summary>The session's head for the read cache; null when there is no such session.</summary>
+    public static SessionHead? SelectCacheHead(SqliteConnectionLease lease, string sessionId)
+    {
+        var command = lease.GetRaw(SqliteSql.SelectCacheHead);
+        command.Bind(0, sessionId);
+        if (!command.ReadFirst())
+        {
+            return null;
+        }
+
+        var head = new SessionHead(command.Int64(0), command.Int64(1), command.Int64(2), command.Int64(3));
         command.Reset();
         return head;
     }
@@ -56,7 +73,8 @@ internal static class SqliteSessionRows
     }
 
     /// <summary>
-    /// Writes a new session: its row, its participant rows and its activity row. Throws when the id is taken.
+    /// Writes a new session: its row (a new life, so a new epoch), its participant rows and its activity row. Throws
+    /// when the id is taken.
     /// </summary>
     public static void InsertSession(SqliteConnectionLease lease, ChatSession record)
     {
@@ -70,6 +88,7 @@ internal static class SqliteSessionRows
         p[5].Value = record.UpdatedAt.UtcTicks;
         p[6].Value = record.Version;
         p[7].Value = record.LastSequence;
+        p[8].Value = SessionEpoch.New();
         if (command.ExecuteNonQuery() != 1)
         {
             throw SessionAlreadyExistsException.ForSession(record.SessionId);

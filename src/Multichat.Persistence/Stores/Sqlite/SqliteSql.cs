@@ -36,6 +36,19 @@ internal static class SqliteSql
     public static readonly SqliteStatement SelectHead = new(
         $"SELECT s.last_seq, s.message_count, s.updated_at, h.seq, h.appended_at FROM sessions AS s {HeadJoin} WHERE s.session_id = $sid", "$sid");
 
+    /// <summary>
+    /// The head the read cache checks (<see cref="Caching.SessionHead"/>), derived like <see cref="SelectSession"/>'s
+    /// counters: the session row by its key and the newest sequence from the (session_id, seq) key alone, never a
+    /// message row.
+    /// </summary>
+    public static readonly SqliteStatement SelectCacheHead = new(
+        """
+        SELECT s.epoch, s.version, max(s.last_seq, n.seq), s.message_count + max(0, n.seq - s.last_seq)
+        FROM sessions AS s, (SELECT coalesce(max(seq), 0) AS seq FROM messages WHERE session_id = $sid) AS n
+        WHERE s.session_id = $sid
+        """,
+        "$sid");
+
     /// <summary>How many sessions the store holds: the one row the v4 triggers keep (see <see cref="SqliteSchema"/>).</summary>
     public static readonly SqliteStatement SelectSessionCount = new("SELECT sessions FROM session_count WHERE id = 0");
 
@@ -65,11 +78,11 @@ internal static class SqliteSql
 
     public static readonly SqliteStatement InsertSession = new(
         """
-        INSERT INTO sessions (session_id, participants, title, metadata, created_at, updated_at, version, last_seq, message_count)
-        VALUES ($sid, $participants, $title, $metadata, $created, $updated, $version, $last_seq, 0)
+        INSERT INTO sessions (session_id, participants, title, metadata, created_at, updated_at, version, last_seq, message_count, epoch)
+        VALUES ($sid, $participants, $title, $metadata, $created, $updated, $version, $last_seq, 0, $epoch)
         ON CONFLICT (session_id) DO NOTHING
         """,
-        "$sid", "$participants", "$title", "$metadata", "$created", "$updated", "$version", "$last_seq");
+        "$sid", "$participants", "$title", "$metadata", "$created", "$updated", "$version", "$last_seq", "$epoch");
 
     public static readonly SqliteStatement InsertActivity = new(
         "INSERT INTO session_activity (updated_at, session_id) VALUES ($updated, $sid)", "$sid", "$updated");

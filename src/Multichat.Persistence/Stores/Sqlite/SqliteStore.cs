@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Backup;
+using Multichat.Persistence.Caching;
 using Multichat.Persistence.Internal;
 using Multichat.Persistence.Maintenance;
 
@@ -18,7 +19,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// <see cref="SqliteSessionCommands"/>, <see cref="SqliteMessageCommands"/>, <see cref="SqliteImport"/> (the writes,
 /// each one transaction) and <see cref="SqliteQueries"/> (the reads).
 /// </remarks>
-internal sealed class SqliteStore : ISessionStore, ISessionReplacer
+internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHeadSource
 {
     /// <summary>The file name inside <see cref="SessionPersistenceOptions.StoragePath"/>.</summary>
     public const string FileName = "sessions.db";
@@ -78,6 +79,10 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         _database.ReadAsync("GetSession", sessionId, static (lease, sessionId) => SqliteSessionRows.SelectSession(lease, sessionId), cancellationToken);
+
+    /// <summary>One prepared single-row read on a pooled reader connection, like <see cref="GetSessionAsync"/>.</summary>
+    public Task<SessionHead?> GetHeadAsync(string sessionId, CancellationToken cancellationToken) =>
+        _database.ReadAsync("GetHead", sessionId, static (lease, sessionId) => SqliteSessionRows.SelectCacheHead(lease, sessionId), cancellationToken);
 
     public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
         _database.WriteAsync(

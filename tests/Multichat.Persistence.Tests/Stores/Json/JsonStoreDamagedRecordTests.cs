@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using FluentAssertions;
+using Multichat.Persistence.Caching;
+using Multichat.Persistence.Pipeline;
 
 namespace Multichat.Persistence.Tests.Stores.Json;
 
@@ -27,6 +29,7 @@ public sealed class JsonStoreDamagedRecordTests : IDisposable
         data.Add("title", "wrong-type");
         data.Add("metadata", "wrong-type");
         data.Add("metadata", "null-value");
+        data.Add("epoch", "wrong-type");
         data.Add("participants", "null-element");
         data.Add("lastSequence", "negative");
         data.Add("sessionId", "empty");
@@ -59,6 +62,7 @@ public sealed class JsonStoreDamagedRecordTests : IDisposable
     [InlineData("title", "missing")]
     [InlineData("metadata", "null")]
     [InlineData("metadata", "missing")]
+    [InlineData("epoch", "missing")]
     public async Task OptionalFieldNullOrMissing_IsAValidRecord(string field, string damage)
     {
         await SeedAsync();
@@ -70,6 +74,27 @@ public sealed class JsonStoreDamagedRecordTests : IDisposable
         (await store.GetSessionAsync("s-1", Ct))!.MessageCount.Should().Be(3);
         await AssertOthersWorkAsync(store, expectedSessions: ["s-1", "s-2"]);
         (await store.CheckHealthAsync(Ct)).Status.Should().Be(StoreHealthStatus.Healthy);
+    }
+
+    [Fact]
+    public async Task RecordWithoutEpoch_AWriteOfAnEarlierBuild_HasEpochZeroUntilItsNextLife()
+    {
+        await SeedAsync();
+        var path = Path.Combine(_folder.FolderOf("s-1"), "session.json");
+        await File.WriteAllTextAsync(path, Damage(await File.ReadAllTextAsync(path, Ct), "epoch", "missing"), Ct);
+
+        await using var store = SessionPersistence.Create(_folder.Options());
+        var heads = (ISessionHeadSource)SessionStorePipeline.Unwrap(store.Store);
+        (await heads.GetHeadAsync("s-1", Ct)).Should().Be(new SessionHead(Epoch: 0, Version: 1, LastSequence: 3, MessageCount: 3));
+
+        // A rewrite of the record within its life keeps the epoch; a new life gets one.
+        var session = (await store.GetSessionAsync("s-1", Ct))!;
+        await store.UpdateSessionAsync(session with { Title = "renamed" }, Ct);
+        (await heads.GetHeadAsync("s-1", Ct))!.Value.Epoch.Should().Be(0);
+        JsonNode.Parse(await File.ReadAllTextAsync(path, Ct))!["epoch"]!.GetValue<long>().Should().Be(0);
+        await store.DeleteSessionAsync("s-1", Ct);
+        await store.CreateSessionAsync("s-1", ["a"], cancellationToken: Ct);
+        (await heads.GetHeadAsync("s-1", Ct))!.Value.Epoch.Should().NotBe(0);
     }
 
     private static string Damage(string text, string field, string damage)

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using FluentAssertions;
 using Microsoft.Data.Sqlite;
+using Multichat.Persistence.Caching;
+using Multichat.Persistence.Pipeline;
 using Multichat.Persistence.Stores.Sqlite;
 
 namespace Multichat.Persistence.Tests.Stores.Sqlite;
@@ -128,6 +130,32 @@ public sealed class SqliteSchemaTests : IDisposable
             .Should().Equal("ix_session_participants_participant");
         Query(DatabasePath, "SELECT session_id FROM session_activity ORDER BY updated_at DESC")
             .Should().Equal(["planning", "'; DROP TABLE sessions; --"], "v3 gave every session its activity row, and the append moved it");
+    }
+
+    [Fact]
+    public async Task Open_SchemaVersionFourFixture_MigratesAndItsSessionsReportEpochZeroUntilTheirNextLife()
+    {
+        File.Copy(SqliteTestFiles.Fixture("schema-v4.db"), DatabasePath);
+
+        await using (var store = Open(_folder))
+        {
+            var heads = (ISessionHeadSource)SessionStorePipeline.Unwrap(store.Store);
+            (await heads.GetHeadAsync("alpha", Ct)).Should().Be(new SessionHead(Epoch: 0, Version: 2, LastSequence: 2, MessageCount: 2));
+            (await heads.GetHeadAsync("beta", Ct)).Should().Be(new SessionHead(Epoch: 0, Version: 1, LastSequence: 0, MessageCount: 0));
+
+            // Writes within a life keep its epoch; a new life of the id gets a new one.
+            var alpha = (await store.GetSessionAsync("alpha", Ct))!;
+            await store.UpdateSessionAsync(alpha with { Title = "Renamed" }, Ct);
+            await store.AddMessageAsync(new ChatMessage { Id = "m-3", SessionId = "alpha", Sender = "Alice", Content = "again" }, Ct);
+            (await heads.GetHeadAsync("alpha", Ct)).Should().Be(new SessionHead(Epoch: 0, Version: 3, LastSequence: 3, MessageCount: 3));
+            await store.DeleteSessionAsync("beta", Ct);
+            await store.CreateSessionAsync("beta", ["Bob"], cancellationToken: Ct);
+            (await heads.GetHeadAsync("beta", Ct))!.Value.Epoch.Should().NotBe(0);
+        }
+
+        Pragma(DatabasePath, "user_version").Should().Be(SqliteSchema.CurrentVersion).And.Be(5L);
+        Pragma(DatabasePath, "integrity_check").Should().Be("ok");
+        Query(DatabasePath, "SELECT session_id FROM sessions WHERE epoch = 0").Should().Equal("alpha");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Multichat.Persistence.Stores.Sqlite;
 using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Stores.Sqlite;
@@ -207,7 +208,7 @@ public sealed class SqliteSessionInjectedFaultTests(ITestOutputHelper output)
                     (await store.GetSessionAsync("new", Ct) is not null).Should().Be(SqliteFaultChecks.AfterCommit(fired));
                 }
 
-                SqliteFaultChecks.Scalar(folder, "PRAGMA user_version").Should().Be(4);
+                SqliteFaultChecks.Scalar(folder, "PRAGMA user_version").Should().Be(SqliteSchema.CurrentVersion);
                 SqliteFaultChecks.FileShouldBeConsistent(folder);
                 if (migrateVersion1)
                 {

@@ -1,0 +1,257 @@
+using Multichat.Persistence.Backup;
+using Multichat.Persistence.Pipeline;
+
+namespace Multichat.Persistence.Caching;
+
+/// <summary>
+/// The read cache layer (above protection, so it holds plain values): serves <see cref="GetSessionAsync"/> and the
+/// latest pages of <see cref="GetMessagesAsync"/> from memory while the store's head is the one they were read at.
+/// </summary>
+/// <remarks>
+/// <para>Every read asks the store for the session's head first (<see cref="ISessionHeadSource"/>); a cached entry read
+/// at another head is never served, so a completed write, by any instance, is in the next read, and a deleted and
+/// re-created or restored session (another epoch) is never served from its old life.</para>
+/// <para>Writes go to the store first and change the cache only after it acknowledged them: an append this instance
+/// made extends the cached window with what the store returned, and its expected head is checked by the next read
+/// like any other; every other write drops the session's entry.</para>
+/// <para>An entry is only stored when what was read agrees with the head read before it; when a write slipped in
+/// between, the read is answered but not cached.</para>
+/// </remarks>
+internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSource heads, CacheOptions options) : DelegatingSessionStore(inner)
+{
+    private readonly SessionCache _cache = new(options.MaxSessions, options.MaxBytes);
+
+    /// <summary>The entries (tests and diagnostics).</summary>
+    internal SessionCache Entries => _cache;
+
+    /// <summary>Reads answered from memory (tests and diagnostics).</summary>
+    internal long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Reads that went to the store (tests and diagnostics).</summary>
+    internal long Misses => Interlocked.Read(ref _misses);
+
+    private long _hits;
+    private long _misses;
+
+    public override async Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var head = await heads.GetHeadAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        if (head is not { } now)
+        {
+            _cache.Remove(sessionId);
+            Interlocked.Increment(ref _misses);
+            return await Inner.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        }
+
+        var entry = _cache.Get(sessionId);
+        if (entry is { Record: { } cached } && entry.Head == now)
+        {
+            Interlocked.Increment(ref _hits);
+            return cached;
+        }
+
+        Interlocked.Increment(ref _misses);
+        var record = await Inner.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        if (record is not null && Agrees(record, now))
+        {
+            _cache.Set(sessionId, entry is not null && entry.Head == now ? entry.WithRecord(record) : new CachedSession(now, record, null, false));
+        }
+
+        return record;
+    }
+
+    public override async Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
+    {
+        var head = await heads.GetHeadAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        if (head is not { } now)
+        {
+            // No such session now: the store gives the same answer (and its exception) as without the cache.
+            _cache.Remove(sessionId);
+            Interlocked.Increment(ref _misses);
+            return await Inner.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
+        }
+
+        var entry = _cache.Get(sessionId);
+        if (entry is not null && entry.Head == now && CachedPages.TryAnswer(entry, query, out var cachedPage))
+        {
+            Interlocked.Increment(ref _hits);
+            return cachedPage;
+        }
+
+        Interlocked.Increment(ref _misses);
+        if (!CachedPages.WorthFilling(query, now, options.MessagesPerSession))
+        {
+            return await Inner.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
+        }
+
+        var filled = await FillAsync(sessionId, now, entry, cancellationToken).ConfigureAwait(false);
+        if (filled is not null)
+        {
+            _cache.Set(sessionId, filled);
+            if (CachedPages.TryAnswer(filled, query, out var page))
+            {
+                return page;
+            }
+        }
+
+        return await Inner.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<ChatMessage> stored;
+        try
+        {
+            stored = await Inner.AppendMessagesAsync(sessionId, messages, limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A failed append may still have stored something (a timeout after the write): the next read finds out.
+            _cache.Remove(sessionId);
+            throw;
+        }
+
+        _cache.Update(sessionId, (Stored: stored, Limit: limit, Window: options.MessagesPerSession), static (entry, a) => Extended(entry, a.Stored, a.Limit, a.Window));
+        return stored;
+    }
+
+    public override async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
+    {
+        _cache.Remove(session.SessionId);
+        try
+        {
+            return await Inner.CreateSessionAsync(session, limit, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _cache.Remove(session.SessionId);
+        }
+    }
+
+    public override Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
+        Dropping(session.SessionId, Inner.UpdateSessionAsync(session, cancellationToken));
+
+    public override Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        Dropping(sessionId, Inner.DeleteSessionAsync(sessionId, cancellationToken));
+
+    public override Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default) =>
+        Dropping(sessionId, Inner.TrimMessagesAsync(sessionId, keepLatest, cancellationToken));
+
+    public override async Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
+        await Dropping(session.SessionId, Completed(Inner.ImportSessionAsync(session, replaceExisting, cancellationToken))).ConfigureAwait(false);
+
+    public override async Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
+        await Dropping(sessionId, Completed(Inner.ImportMessagesAsync(sessionId, messages, cancellationToken))).ConfigureAwait(false);
+
+    public override async Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
+        await Dropping(session.SessionId, Completed(base.ReplaceSessionAsync(session, batches, expected, cancellationToken))).ConfigureAwait(false);
+
+    /// <summary>Whether the record was read at <paramref name="head"/> (the epoch is not in the record; a new life read
+    /// by mistake is never served, since the next head check sees the new epoch).</summary>
+    private static bool Agrees(ChatSession record, SessionHead head) =>
+        record.Version == head.Version && record.LastSequence == head.LastSequence && record.MessageCount == head.MessageCount;
+
+    /// <summary>
+    /// A window of the latest messages at <paramref name="head"/>: only the messages after the cached window when this
+    /// life only grew by appends since (the count grew by as much as the last sequence), else the latest ones afresh.
+    /// <see langword="null"/> when what came back does not agree with the head (a write slipped in between).
+    /// </summary>
+    private async Task<CachedSession?> FillAsync(string sessionId, SessionHead head, CachedSession? old, CancellationToken cancellationToken)
+    {
+        var size = options.MessagesPerSession;
+        if (old is { Window: { Length: > 0 } window } && old.Head.Epoch == head.Epoch && head.LastSequence > old.Head.LastSequence
+            && head.MessageCount - old.Head.MessageCount == head.LastSequence - old.Head.LastSequence
+            && head.LastSequence - old.Head.LastSequence < size)
+        {
+            var added = (int)(head.LastSequence - old.Head.LastSequence);
+            var after = await Inner.GetMessagesAsync(
+                sessionId, new MessageQuery { AfterSequence = old.Head.LastSequence, Order = MessageOrder.OldestFirst, Limit = added }, cancellationToken).ConfigureAwait(false);
+            if (after.Messages.Count == added && after.Messages[^1].Sequence == head.LastSequence)
+            {
+                return Windowed(head, [.. window, .. after.Messages], old.Complete, size, record: null);
+            }
+        }
+
+        var latest = await Inner.GetMessagesAsync(
+            sessionId, new MessageQuery { Order = MessageOrder.NewestFirst, Limit = size }, cancellationToken).ConfigureAwait(false);
+        var messages = new ChatMessage[latest.Messages.Count];
+        for (var i = 0; i < messages.Length; i++)
+        {
+            messages[i] = latest.Messages[messages.Length - 1 - i];
+        }
+
+        var complete = latest.Next is null;
+        var agrees = messages.Length == 0
+            ? head.MessageCount == 0
+            : messages[^1].Sequence == head.LastSequence && (!complete || messages.Length == head.MessageCount);
+        return agrees ? new CachedSession(head, null, messages, complete) : null;
+    }
+
+    /// <summary>
+    /// The entry after this instance's append: the window grown by the messages the store just assigned, when they
+    /// follow the window's last sequence without a gap (so nobody else appended between), at the head that append
+    /// leads to; <see langword="null"/> (drop the entry) otherwise. The next read checks that head like any other.
+    /// </summary>
+    private static CachedSession? Extended(CachedSession entry, IReadOnlyList<ChatMessage> stored, MessageLimit limit, int size)
+    {
+        if (entry.Window is not { } window || stored.Count == 0)
+        {
+            return stored.Count == 0 ? entry : null;
+        }
+
+        var last = entry.Head.LastSequence;
+        for (var i = 0; i < stored.Count; i++)
+        {
+            if (stored[i].Sequence != last + 1 + i)
+            {
+                return null;
+            }
+        }
+
+        var lastSequence = last + stored.Count;
+        var count = entry.Head.MessageCount + stored.Count;
+        if (limit.Trims && count > limit.MaxMessages)
+        {
+            count = limit.MaxMessages;
+        }
+
+        var head = entry.Head with { LastSequence = lastSequence, MessageCount = count };
+        var grown = new ChatMessage[window.Length + stored.Count];
+        window.CopyTo(grown, 0);
+        for (var i = 0; i < stored.Count; i++)
+        {
+            grown[window.Length + i] = stored[i];
+        }
+
+        // Messages a trim just removed leave the window too: the stored ones are the latest `count`.
+        var firstKept = lastSequence - count;
+        var kept = Array.FindIndex(grown, m => m.Sequence > firstKept);
+        return Windowed(head, kept <= 0 ? grown : grown[kept..], entry.Complete, size, record: null);
+    }
+
+    /// <summary>An entry keeping at most <paramref name="size"/> of the latest messages (complete only if none had to go).</summary>
+    private static CachedSession Windowed(SessionHead head, ChatMessage[] messages, bool complete, int size, ChatSession? record) =>
+        messages.Length <= size
+            ? new CachedSession(head, record, messages, complete)
+            : new CachedSession(head, record, messages[^size..], false);
+
+    private async Task<T> Dropping<T>(string sessionId, Task<T> write)
+    {
+        try
+        {
+            return await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            _cache.Remove(sessionId);
+        }
+    }
+
+    private static async Task<bool> Completed(Task write)
+    {
+        await write.ConfigureAwait(false);
+        return true;
+    }
+}
