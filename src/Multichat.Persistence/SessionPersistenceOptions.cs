@@ -42,6 +42,24 @@ public sealed class SessionPersistenceOptions
     /// <summary>The key prefix of every Redis key, so several applications can share one Redis. Default <c>"multichat:"</c>.</summary>
     public string RedisKeyPrefix { get; set; } = DefaultRedisKeyPrefix;
 
+    /// <summary>Which Redis server answers reads of a session's record and messages: <see cref="Persistence.ReadFrom.Primary"/>
+    /// (the default) or <see cref="Persistence.ReadFrom.PreferReplica"/> (a replica when one is connected; this instance
+    /// still reads its own writes, other instances' writes may show late unless <see cref="MinReplicas"/> is set). Redis only.
+    /// See docs/storage/redis.md, "Replicas and Sentinel".</summary>
+    public ReadFrom ReadFrom { get; set; } = ReadFrom.Primary;
+
+    /// <summary>How many replicas must have every write of the Redis store before it is acknowledged (<c>WAIT</c>, or
+    /// <c>WAITAOF</c> on Redis 7.2 and later: then the replicas' append-only files must hold it); when they do not
+    /// confirm within <see cref="ReplicaTimeout"/>, the call fails with <see cref="ReplicationTimeoutException"/>, and a
+    /// retry with the same message ids is safe. Default 0 (acknowledged once the primary has it); 0 to 100. Not on Redis
+    /// Cluster. Redis only.</summary>
+    public int MinReplicas { get; set; }
+
+    /// <summary>How long a write waits for <see cref="MinReplicas"/> replicas to confirm it before it fails with
+    /// <see cref="ReplicationTimeoutException"/>. Default 1 second; 1 ms to 1 minute, and shorter than
+    /// <see cref="RedisOperationTimeout"/>. Redis only.</summary>
+    public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Retention, in days: <see cref="SessionPersistence.CleanupAsync(CancellationToken)"/> deletes sessions with no activity for
     /// longer. Default none (keep forever). 1 to 36,500.</summary>
     public int? CleanupDays { get; set; }

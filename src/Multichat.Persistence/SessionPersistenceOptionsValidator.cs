@@ -46,6 +46,8 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
             failures.Add("RedisKeyPrefix is empty; give a prefix such as 'multichat:' so applications sharing a Redis stay apart.");
         }
 
+        Replication(failures, options);
+
         Range(failures, nameof(options.CleanupDays), options.CleanupDays, optional: true, 1, 36_500, "days");
         Range(failures, nameof(options.MaxSessions), options.MaxSessions, optional: true, 1, int.MaxValue, "sessions");
         Range(failures, nameof(options.MaxMessagesPerSession), options.MaxMessagesPerSession, optional: true, 1, int.MaxValue, "messages");
@@ -150,6 +152,24 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>ReadFrom, MinReplicas and ReplicaTimeout (Redis replication; see docs/storage/redis.md).</summary>
+    private static void Replication(List<string> failures, SessionPersistenceOptions options)
+    {
+        if (!Enum.IsDefined(options.ReadFrom))
+        {
+            failures.Add($"ReadFrom '{options.ReadFrom}' is unknown; use Primary or PreferReplica.");
+        }
+
+        Range(failures, nameof(options.MinReplicas), options.MinReplicas, optional: false, 0, 100, "replicas (0: acknowledged once the primary has the write)");
+        Duration(failures, nameof(options.ReplicaTimeout), options.ReplicaTimeout, TimeSpan.FromMinutes(1));
+
+        // The client gives up on a command after RedisOperationTimeout; WAIT must answer (with its count) before that.
+        if (options.StorageType == StorageType.Redis && options.MinReplicas > 0 && options.ReplicaTimeout >= options.RedisOperationTimeout)
+        {
+            failures.Add($"ReplicaTimeout is {options.ReplicaTimeout} and RedisOperationTimeout {options.RedisOperationTimeout}; with MinReplicas the replicas' wait must end before the command timeout, so make ReplicaTimeout shorter.");
         }
     }
 

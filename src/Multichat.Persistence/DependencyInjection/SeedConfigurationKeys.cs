@@ -25,6 +25,9 @@ internal static class SeedConfigurationKeys
         Agree(configuration, nameof(SessionPersistenceOptions.BackupInterval), "backup_interval", SameInterval);
         Agree(configuration, nameof(SessionPersistenceOptions.BackupPath), "backup_path", static (a, b) => string.Equals(a, b, StringComparison.Ordinal));
         Agree(configuration, nameof(SessionPersistenceOptions.BackupsToKeep), "backups_to_keep", SameNumber);
+        Agree(configuration, nameof(SessionPersistenceOptions.ReadFrom), "read_from", static (a, b) => ReadFromWord(a) is { } x && x == ReadFromWord(b));
+        Agree(configuration, nameof(SessionPersistenceOptions.MinReplicas), "min_replicas", SameNumber);
+        Agree(configuration, nameof(SessionPersistenceOptions.ReplicaTimeout), "replica_timeout", SameTimeSpan);
 
         if (configuration["storage_type"] is { } storageType)
         {
@@ -51,6 +54,18 @@ internal static class SeedConfigurationKeys
         options.BackupInterval = Interval(configuration, "backup_interval") ?? options.BackupInterval;
         options.BackupPath = configuration["backup_path"] ?? options.BackupPath;
         options.BackupsToKeep = Int(configuration, "backups_to_keep") ?? options.BackupsToKeep;
+        if (configuration["read_from"] is { } readFrom)
+        {
+            options.ReadFrom = ReadFromWord(readFrom) ?? throw new InvalidOperationException($"read_from '{readFrom}' is unknown; use primary or prefer_replica.");
+        }
+
+        options.MinReplicas = Int(configuration, "min_replicas") ?? options.MinReplicas;
+        options.ReplicaTimeout = configuration["replica_timeout"] switch
+        {
+            null => options.ReplicaTimeout,
+            var text when TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var timeout) => timeout,
+            var text => throw new InvalidOperationException($"replica_timeout '{text}' is not a TimeSpan (for example \"00:00:01\" for 1 second)."),
+        };
     }
 
     private static void Agree(IConfiguration configuration, string pascalKey, string seedKey, Func<string, string, bool> same)
@@ -66,6 +81,13 @@ internal static class SeedConfigurationKeys
         int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x)
         && int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var y)
         && x == y;
+
+    // The snake_case keys take snake_case words too: read_from: prefer_replica.
+    private static ReadFrom? ReadFromWord(string text) =>
+        Enum.TryParse<ReadFrom>(text.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : null;
+
+    private static bool SameTimeSpan(string a, string b) =>
+        TimeSpan.TryParse(a, CultureInfo.InvariantCulture, out var x) && TimeSpan.TryParse(b, CultureInfo.InvariantCulture, out var y) && x == y;
 
     private static bool SameInterval(string a, string b) =>
         IntervalSetting.TryParse(a, out var x) && IntervalSetting.TryParse(b, out var y) && x == y;

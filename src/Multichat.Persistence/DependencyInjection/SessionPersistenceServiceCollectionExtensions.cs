@@ -32,7 +32,8 @@ public static class SessionPersistenceServiceCollectionExtensions
     /// a configuration section (for example <c>configuration.GetSection("SessionPersistence")</c>), so one setting
     /// (<c>StorageType</c>) switches the store. The seed's snake_case keys (<c>storage_type</c>, <c>storage_path</c>,
     /// <c>cleanup_days</c>, <c>max_sessions</c>, <c>max_messages_per_session</c>, <c>backup_enabled</c>,
-    /// <c>backup_interval</c>, <c>backup_path</c>, <c>backups_to_keep</c>, <c>cleanup_interval</c>) are read too; the
+    /// <c>backup_interval</c>, <c>backup_path</c>, <c>backups_to_keep</c>, <c>cleanup_interval</c>, and the replication settings
+    /// <c>read_from</c>, <c>min_replicas</c>, <c>replica_timeout</c>) are read too; the
     /// intervals take <c>"hourly"</c>, <c>"daily"</c>, <c>"weekly"</c> or a TimeSpan in either spelling.
     /// </summary>
     public static IServiceCollection AddSessionPersistence(this IServiceCollection services, IConfiguration configuration)

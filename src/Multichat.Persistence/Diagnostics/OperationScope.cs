@@ -38,11 +38,12 @@ internal readonly struct OperationScope
             ConcurrencyConflictException => "conflict",
             QuotaExceededException => "quota_exceeded",
             OperationCanceledException => "canceled",
+            ReplicationTimeoutException => "replication_timeout",
             StoreUnavailableException => "unavailable",
             StoreCorruptedException => "corrupted",
             _ => "error",
         };
-        if (outcome is "unavailable" or "corrupted" or "error")
+        if (outcome is "unavailable" or "replication_timeout" or "corrupted" or "error")
         {
             Log.OperationFailed(logger, _operation, _store, exception);
             _activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);

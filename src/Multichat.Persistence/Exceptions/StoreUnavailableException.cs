@@ -1,7 +1,7 @@
 namespace Multichat.Persistence;
 
-/// <summary>The store's backend cannot be reached or did not answer in time; the operation may or may not have happened (an append retried with the same message id is never duplicated).</summary>
-public sealed class StoreUnavailableException : SessionPersistenceException
+/// <summary>The store's backend cannot be reached or did not answer in time; the operation may or may not have happened (an append retried with the same message id is never duplicated). <see cref="ReplicationTimeoutException"/> is the case where the primary has the write but its replicas did not confirm it.</summary>
+public class StoreUnavailableException : SessionPersistenceException
 {
     /// <summary>Creates the exception.</summary>
     public StoreUnavailableException()

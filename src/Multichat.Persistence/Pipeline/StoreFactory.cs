@@ -36,5 +36,10 @@ internal static class StoreFactory
         options.FilePermissions);
 
     public static RedisStoreOptions RedisOptions(SessionPersistenceOptions options) => new(
-        options.ConnectionString, options.StoragePath, options.RedisKeyPrefix, options.RedisConnectTimeout, options.RedisOperationTimeout, options.TimeProvider, options.FaultInjection);
+        options.ConnectionString, options.StoragePath, options.RedisKeyPrefix, options.RedisConnectTimeout, options.RedisOperationTimeout, options.TimeProvider, options.FaultInjection)
+    {
+        ReadFrom = options.ReadFrom,
+        MinReplicas = options.MinReplicas,
+        ReplicaTimeout = options.ReplicaTimeout,
+    };
 }

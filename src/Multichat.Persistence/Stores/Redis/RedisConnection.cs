@@ -27,6 +27,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private bool _disposed;
     private bool _authenticationFailing;
     private int _probing;
+    private int _epoch;
 
     public RedisConnection(ConfigurationOptions configuration, ILogger logger)
     {
@@ -73,6 +74,13 @@ internal sealed class RedisConnection : IAsyncDisposable
     /// <summary>Whether the last reconnect of an established connection was refused for its authentication, and no
     /// connection was restored since.</summary>
     public bool AuthenticationFailing => Volatile.Read(ref _authenticationFailing);
+
+    /// <summary>
+    /// Changes whenever an interactive (command) connection fails or is restored. A write and the <c>WAIT</c> after it confirm
+    /// each other only on one physical connection (WAIT counts the writes of its own connection), so
+    /// <see cref="RedisReplicaAcknowledgement"/> refuses a confirmation when this changed in between.
+    /// </summary>
+    public int Epoch => Volatile.Read(ref _epoch);
 
     /// <summary>The connected multiplexer (connecting it on the first call, within the connect timeout and <paramref name="cancellationToken"/>).</summary>
     public ValueTask<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
@@ -263,6 +271,11 @@ internal sealed class RedisConnection : IAsyncDisposable
 
         multiplexer.ConnectionFailed += (_, e) =>
         {
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                Interlocked.Increment(ref _epoch);
+            }
+
             // A reconnect the server refuses (its password or ACL changed while connected) shows nowhere in the
             // failures of the calls that find no connection meanwhile ("no connection became available"), so a lost
             // connection is probed once with a connection of its own, whose log says whether the authentication
@@ -287,6 +300,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         };
         multiplexer.ConnectionRestored += (_, e) =>
         {
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                Interlocked.Increment(ref _epoch);
+            }
+
             Volatile.Write(ref _authenticationFailing, false);
             RedisLog.ConnectionRestored(_logger, e.ConnectionType);
         };

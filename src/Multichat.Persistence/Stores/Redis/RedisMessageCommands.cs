@@ -89,19 +89,26 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
     public async Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
     {
         var keys = context.Keys.For(sessionId);
-        RedisValue min = query.AfterSequence is { } afterSequence ? "(" + afterSequence.ToString(CultureInfo.InvariantCulture) : "-inf";
-        RedisValue max = query.BeforeSequence is { } beforeSequence ? "(" + beforeSequence.ToString(CultureInfo.InvariantCulture) : "+inf";
-        var result = await context.Runner.EvaluateAsync(
-            MessageScripts.Read,
-            [keys.Meta, keys.Messages],
-            [min, max, query.Order == MessageOrder.NewestFirst ? "1" : "0", MessagePaging.FetchCount(query)],
-            cancellationToken).ConfigureAwait(false);
+        var result = await context.Runner.EvaluateAsync(MessageScripts.Read, [keys.Meta, keys.Messages], ReadArguments(query), cancellationToken).ConfigureAwait(false);
         if (result.IsNull)
         {
             throw SessionNotFoundException.ForSession(sessionId);
         }
 
-        var members = (RedisValue[])result!;
+        return ToPage(sessionId, query, (RedisValue[])result!);
+    }
+
+    /// <summary>The ARGV of a page read (<see cref="MessageScripts.Read"/>, and its replica form <see cref="ReplicaScripts.Read"/>): bounds, order, count.</summary>
+    public static RedisValue[] ReadArguments(MessageQuery query)
+    {
+        RedisValue min = query.AfterSequence is { } afterSequence ? "(" + afterSequence.ToString(CultureInfo.InvariantCulture) : "-inf";
+        RedisValue max = query.BeforeSequence is { } beforeSequence ? "(" + beforeSequence.ToString(CultureInfo.InvariantCulture) : "+inf";
+        return [min, max, query.Order == MessageOrder.NewestFirst ? "1" : "0", MessagePaging.FetchCount(query)];
+    }
+
+    /// <summary>The page of <paramref name="query"/> from the members a page read returned.</summary>
+    public static MessagePage ToPage(string sessionId, MessageQuery query, RedisValue[] members)
+    {
         var fetched = new List<ChatMessage>(members.Length);
         foreach (var member in members)
         {

@@ -11,8 +11,9 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
     // 0 = not known yet, 1 = a single server (or a primary with replicas), 2 = Redis Cluster.
     private int _topology;
 
-    /// <summary>Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when the server answers NOSCRIPT; routed by its first key.</summary>
-    public async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
+    /// <summary>Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when the server answers NOSCRIPT; routed by its first key
+    /// (to the primary unless <paramref name="flags"/> prefer a replica, for a script that only reads).</summary>
+    public async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken, CommandFlags flags = CommandFlags.None)
     {
         // The hot path of every operation: no closure, one async frame.
         cancellationToken.ThrowIfCancellationRequested();
@@ -22,14 +23,14 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
             var db = multiplexer.GetDatabase(database);
             try
             {
-                var call = db.ScriptEvaluateAsync(RedisScriptHashes.Of(script), keys, values);
+                var call = db.ScriptEvaluateAsync(RedisScriptHashes.Of(script), keys, values, flags);
                 return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
             }
             catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
             {
                 // The server does not have the script (first use, restart, failover): EVAL runs and caches it there.
                 // NOSCRIPT means nothing ran, so running it now cannot apply anything twice.
-                var call = db.ScriptEvaluateAsync(script, keys, values);
+                var call = db.ScriptEvaluateAsync(script, keys, values, flags);
                 return await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
             }
         }

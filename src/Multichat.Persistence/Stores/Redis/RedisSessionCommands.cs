@@ -221,11 +221,12 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) => ReadAsync(context, sessionId, cancellationToken);
 
-    /// <summary>Reads a session record (the message commands check a session's existence with it too).</summary>
-    public static async Task<ChatSession?> ReadAsync(RedisStoreContext context, string sessionId, CancellationToken cancellationToken)
+    /// <summary>Reads a session record (the message commands check a session's existence with it too); from the primary
+    /// unless <paramref name="flags"/> prefer a replica (see <see cref="RedisReplicaReads"/>).</summary>
+    public static async Task<ChatSession?> ReadAsync(RedisStoreContext context, string sessionId, CancellationToken cancellationToken, CommandFlags flags = CommandFlags.None)
     {
         var keys = context.Keys.For(sessionId);
-        var fields = await context.Runner.RunAsync(db => db.HashGetAsync(keys.Meta, RedisRecordCodec.SessionFields), cancellationToken).ConfigureAwait(false);
+        var fields = await context.Runner.RunAsync(db => db.HashGetAsync(keys.Meta, RedisRecordCodec.SessionFields, flags), cancellationToken).ConfigureAwait(false);
         // Gone only when no field is there: a record that lost its participants is damaged, not absent.
         if (Array.TrueForAll(fields, f => f.IsNull))
         {

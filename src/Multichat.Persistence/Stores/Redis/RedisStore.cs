@@ -24,6 +24,11 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
     private readonly RedisMessageCommands _messages;
     private readonly RedisSessionListing _listing;
     private readonly RedisHealthSample _health;
+    private readonly RedisReplicaAcknowledgement _acknowledgement;
+
+    // Both only with ReadFrom = PreferReplica: what this instance wrote, and the reads checked against it.
+    private readonly RedisWrittenHeads? _heads;
+    private readonly RedisReplicaReads? _replicaReads;
 
     public RedisStore(RedisStoreOptions options, ILogger logger)
     {
@@ -36,6 +41,13 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
         _messages = new RedisMessageCommands(_context);
         _listing = new RedisSessionListing(_context);
         _health = new RedisHealthSample(_context);
+        _acknowledgement = new RedisReplicaAcknowledgement(_connection, runner, configuration.DefaultDatabase ?? -1, options.MinReplicas, options.ReplicaTimeout);
+        if (options.ReadFrom == ReadFrom.PreferReplica)
+        {
+            _heads = new RedisWrittenHeads();
+            _replicaReads = new RedisReplicaReads(_context, _heads, _messages);
+        }
+
         MaintenanceLeases = new RedisMaintenanceLeases(runner, options.KeyPrefix, options.TimeProvider);
     }
 
@@ -44,19 +56,71 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
 
     public string Name => StoreName;
 
-    public Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default) =>
-        _sessions.CreateSessionAsync(session, limit, cancellationToken);
+    public async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
+    {
+        var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
+        ChatSession created;
+        try
+        {
+            created = await _sessions.CreateSessionAsync(session, limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            _heads?.Replaced(session.SessionId);
+            throw;
+        }
+
+        _heads?.Created(created);
+        await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
+        return created;
+    }
 
     public Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        _sessions.GetSessionAsync(sessionId, cancellationToken);
+        _replicaReads is { } replicaReads ? replicaReads.GetSessionAsync(sessionId, cancellationToken) : _sessions.GetSessionAsync(sessionId, cancellationToken);
 
     public Task<SessionHead?> GetHeadAsync(string sessionId, CancellationToken cancellationToken) => RedisSessionHeads.GetAsync(_context, sessionId, cancellationToken);
 
-    public Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
-        _sessions.UpdateSessionAsync(session, cancellationToken);
+    public async Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default)
+    {
+        var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
+        ChatSession updated;
+        try
+        {
+            updated = await _sessions.UpdateSessionAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            _heads?.Unsure(session.SessionId);
+            throw;
+        }
 
-    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        _sessions.DeleteSessionAsync(sessionId, cancellationToken);
+        _heads?.Updated(updated);
+        await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
+        return updated;
+    }
+
+    public async Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
+        bool deleted;
+        try
+        {
+            deleted = await _sessions.DeleteSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            _heads?.Replaced(sessionId);
+            throw;
+        }
+
+        _heads?.Deleted(sessionId);
+        if (deleted)
+        {
+            await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
+        }
+
+        return deleted;
+    }
 
     public Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default) =>
         _listing.ListSessionsAsync(query, cancellationToken);
@@ -64,24 +128,71 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
     public IAsyncEnumerable<string> ListSessionIdsAsync(CancellationToken cancellationToken = default) =>
         _listing.ListSessionIdsAsync(cancellationToken);
 
-    public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
-        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default) =>
-        _messages.AppendMessagesAsync(sessionId, messages, limit, cancellationToken);
+    public async Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default)
+    {
+        var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ChatMessage> stored;
+        try
+        {
+            stored = await _messages.AppendMessagesAsync(sessionId, messages, limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            _heads?.Unsure(sessionId);
+            throw;
+        }
+
+        if (_heads is { } heads)
+        {
+            var last = 0L;
+            foreach (var message in stored)
+            {
+                last = Math.Max(last, message.Sequence);
+            }
+
+            heads.Appended(sessionId, last);
+        }
+
+        // Also when every message was stored already (a retry): the first attempt may have been refused for its replicas.
+        await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
 
     public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default) =>
-        _messages.GetMessagesAsync(sessionId, query, cancellationToken);
+        _replicaReads is { } replicaReads ? replicaReads.GetMessagesAsync(sessionId, query, cancellationToken) : _messages.GetMessagesAsync(sessionId, query, cancellationToken);
 
-    public Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default) =>
-        _messages.TrimMessagesAsync(sessionId, keepLatest, cancellationToken);
+    public async Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default)
+    {
+        var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
+        long removed;
+        try
+        {
+            removed = await _messages.TrimMessagesAsync(sessionId, keepLatest, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            _heads?.Unsure(sessionId);
+            throw;
+        }
+
+        if (removed > 0)
+        {
+            _heads?.Unsure(sessionId);
+            await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
+    }
 
     public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
-        _sessions.ImportSessionAsync(session, replaceExisting, cancellationToken);
+        ReplaceAsync(session.SessionId, () => _sessions.ImportSessionAsync(session, replaceExisting, cancellationToken), cancellationToken);
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
-        _messages.ImportMessagesAsync(sessionId, messages, cancellationToken);
+        ReplaceAsync(sessionId, () => _messages.ImportMessagesAsync(sessionId, messages, cancellationToken), cancellationToken);
 
     public Task ReplaceSessionAsync(ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
-        new RedisSessionReplacement(_context).ReplaceSessionAsync(session, batches, expected, cancellationToken);
+        ReplaceAsync(session.SessionId, () => new RedisSessionReplacement(_context).ReplaceSessionAsync(session, batches, expected, cancellationToken), cancellationToken);
 
     public async Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
@@ -122,6 +233,16 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
     public Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) => _listing.GetStatisticsAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    // Imports and replacements may move a session's sequence and version back, so a replica's copy cannot be checked
+    // against them: the primary answers this instance's reads of the session from the start of the write on.
+    private async Task ReplaceAsync(string sessionId, Func<Task> write, CancellationToken cancellationToken)
+    {
+        var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
+        _heads?.Replaced(sessionId);
+        await write().ConfigureAwait(false);
+        await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
+    }
 
     // A lease outlives every live create or delete by far (each step fails within the operation timeout), so one that
     // is older belongs to a process that stopped between its steps.

@@ -17,4 +17,14 @@ internal sealed record RedisStoreOptions(
     TimeSpan ConnectTimeout,
     TimeSpan OperationTimeout,
     TimeProvider TimeProvider,
-    FaultInjection? Faults = null);
+    FaultInjection? Faults = null)
+{
+    /// <summary>Which server answers reads of one session (see <see cref="RedisReplicaReads"/>).</summary>
+    public ReadFrom ReadFrom { get; init; }
+
+    /// <summary>How many replicas must confirm each write before it is acknowledged; 0 = none (see <see cref="RedisReplicaAcknowledgement"/>).</summary>
+    public int MinReplicas { get; init; }
+
+    /// <summary>How long a write waits for <see cref="MinReplicas"/> replicas.</summary>
+    public TimeSpan ReplicaTimeout { get; init; } = TimeSpan.FromSeconds(1);
+}

@@ -57,4 +57,16 @@ public sealed class RedisConnectionTests
 
         (configuration.ConnectTimeout, configuration.SyncTimeout, configuration.AsyncTimeout).Should().Be((100, 200, 300));
     }
+
+    [Fact]
+    public void Configure_SentinelConnectionString_KeepsTheServiceNameAndTheSentinels()
+    {
+        var configuration = RedisConnection.Configure(StoreFactory.RedisOptions(new SessionPersistenceOptions
+        {
+            ConnectionString = "127.0.0.1:26379,127.0.0.1:26380,serviceName=multichat",
+        }));
+
+        configuration.ServiceName.Should().Be("multichat");
+        configuration.EndPoints.Select(e => e.ToString()).Should().Equal("127.0.0.1:26379", "127.0.0.1:26380");
+    }
 }

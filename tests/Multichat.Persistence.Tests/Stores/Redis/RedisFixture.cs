@@ -145,4 +145,7 @@ public abstract class RedisFixture : IAsyncLifetime
         _servers.Add(server);
         return server;
     }
+
+    /// <summary>Makes the fixture stop <paramref name="server"/> (by its PID) when it is disposed.</summary>
+    protected void Own(RedisServerProcess server) => _servers.Add(server);
 }

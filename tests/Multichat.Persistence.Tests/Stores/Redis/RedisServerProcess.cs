@@ -9,18 +9,21 @@ namespace Multichat.Persistence.Tests.Stores.Redis;
 /// <summary>
 /// A private redis-server on a loopback port, in its own temporary folder, started and stopped by these tests (by its
 /// own PID, nothing else). It can be killed (SIGKILL) and started again on the same port and folder, which keeps
-/// its append-only file when it was started with one.
+/// its append-only file when it was started with one. A Sentinel (<see cref="StartSentinelAsync"/>) is the same
+/// redis-server in sentinel mode, with its configuration file in its folder.
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
     private readonly string[] _extraArguments;
+    private readonly string? _sentinelConfiguration;
     private Process? _process;
 
-    private RedisServerProcess(int port, string directory, string[] extraArguments)
+    private RedisServerProcess(int port, string directory, string[] extraArguments, string? sentinelConfiguration = null)
     {
         Port = port;
         Directory = directory;
         _extraArguments = extraArguments;
+        _sentinelConfiguration = sentinelConfiguration;
     }
 
     /// <summary>The redis-server executable, or <see langword="null"/> when none is installed.</summary>
@@ -43,16 +46,31 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public static async Task<RedisServerProcess> StartAsync(int port, params string[] extraArguments)
     {
-        if (Executable is null)
-        {
-            throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server).");
-        }
-
-        var directory = Path.Combine(Path.GetTempPath(), "multichat-redis-" + Guid.NewGuid().ToString("N")[..8]);
-        System.IO.Directory.CreateDirectory(directory);
-        var server = new RedisServerProcess(port, directory, extraArguments);
+        var server = new RedisServerProcess(port, NewDirectory(), extraArguments);
         await server.RestartAsync().ConfigureAwait(false);
         return server;
+    }
+
+    /// <summary>
+    /// Starts a Sentinel (<c>redis-server &lt;conf&gt; --sentinel</c>) that monitors <paramref name="primary"/> as
+    /// <paramref name="serviceName"/> with a quorum of 1 and short failure detection, so a killed primary is replaced
+    /// within a few seconds. The configuration file is written to the Sentinel's own temporary folder (Sentinel
+    /// rewrites it as it learns the deployment).
+    /// </summary>
+    public static async Task<RedisServerProcess> StartSentinelAsync(string serviceName, RedisServerProcess primary)
+    {
+        var directory = NewDirectory();
+        var configuration = Path.Combine(directory, "sentinel.conf");
+        await File.WriteAllTextAsync(configuration, string.Create(CultureInfo.InvariantCulture, $"""
+            sentinel monitor {serviceName} 127.0.0.1 {primary.Port} 1
+            sentinel down-after-milliseconds {serviceName} 1000
+            sentinel failover-timeout {serviceName} 5000
+            sentinel parallel-syncs {serviceName} 1
+
+            """)).ConfigureAwait(false);
+        var sentinel = new RedisServerProcess(FreePort(), directory, [], configuration);
+        await sentinel.RestartAsync().ConfigureAwait(false);
+        return sentinel;
     }
 
     /// <summary>A free loopback port whose cluster bus port (+10000) is free too.</summary>
@@ -83,7 +101,10 @@ public sealed class RedisServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = Directory,
         };
-        foreach (var argument in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", Directory, "--save", "", "--daemonize", "no", "--logfile", "" })
+        string[] arguments = _sentinelConfiguration is { } configuration
+            ? [configuration, "--sentinel", "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", Directory, "--daemonize", "no", "--logfile", ""]
+            : ["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", Directory, "--save", "", "--daemonize", "no", "--logfile", ""];
+        foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
@@ -195,6 +216,18 @@ public sealed class RedisServerProcess : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    private static string NewDirectory()
+    {
+        if (Executable is null)
+        {
+            throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server).");
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), "multichat-redis-" + Guid.NewGuid().ToString("N")[..8]);
+        System.IO.Directory.CreateDirectory(directory);
+        return directory;
     }
 
     private static bool IsFree(int port)
