@@ -21,6 +21,9 @@ namespace Multichat.Persistence.Caching;
 internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSource heads, CacheOptions options) : DelegatingSessionStore(inner)
 {
     private readonly SessionCache _cache = new(options.MaxSessions, options.MaxBytes);
+    private readonly KeyValuePair<string, object?> _storeTag = new("multichat.store", inner.Name);
+    private long _hits;
+    private long _misses;
 
     /// <summary>The entries (tests and diagnostics).</summary>
     internal SessionCache Entries => _cache;
@@ -30,10 +33,6 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
 
     /// <summary>Reads that went to the store (tests and diagnostics).</summary>
     internal long Misses => Interlocked.Read(ref _misses);
-
-    private readonly KeyValuePair<string, object?> _storeTag = new("multichat.store", inner.Name);
-    private long _hits;
-    private long _misses;
 
     public override async Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
@@ -118,18 +117,8 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         return stored;
     }
 
-    public override async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
-    {
-        _cache.Remove(session.SessionId);
-        try
-        {
-            return await Inner.CreateSessionAsync(session, limit, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _cache.Remove(session.SessionId);
-        }
-    }
+    public override Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default) =>
+        Dropping(session.SessionId, Inner.CreateSessionAsync(session, limit, cancellationToken));
 
     public override Task<ChatSession> UpdateSessionAsync(ChatSession session, CancellationToken cancellationToken = default) =>
         Dropping(session.SessionId, Inner.UpdateSessionAsync(session, cancellationToken));
@@ -140,15 +129,15 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
     public override Task<long> TrimMessagesAsync(string sessionId, long keepLatest, CancellationToken cancellationToken = default) =>
         Dropping(sessionId, Inner.TrimMessagesAsync(sessionId, keepLatest, cancellationToken));
 
-    public override async Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
-        await Dropping(session.SessionId, Completed(Inner.ImportSessionAsync(session, replaceExisting, cancellationToken))).ConfigureAwait(false);
+    public override Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
+        Dropping(session.SessionId, Inner.ImportSessionAsync(session, replaceExisting, cancellationToken));
 
-    public override async Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
-        await Dropping(sessionId, Completed(Inner.ImportMessagesAsync(sessionId, messages, cancellationToken))).ConfigureAwait(false);
+    public override Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
+        Dropping(sessionId, Inner.ImportMessagesAsync(sessionId, messages, cancellationToken));
 
-    public override async Task ReplaceSessionAsync(
+    public override Task ReplaceSessionAsync(
         ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
-        await Dropping(session.SessionId, Completed(base.ReplaceSessionAsync(session, batches, expected, cancellationToken))).ConfigureAwait(false);
+        Dropping(session.SessionId, base.ReplaceSessionAsync(session, batches, expected, cancellationToken));
 
     private void Hit()
     {
@@ -184,7 +173,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
                 sessionId, new MessageQuery { AfterSequence = old.Head.LastSequence, Order = MessageOrder.OldestFirst, Limit = added }, cancellationToken).ConfigureAwait(false);
             if (after.Messages.Count == added && after.Messages[^1].Sequence == head.LastSequence)
             {
-                return Windowed(head, [.. window, .. after.Messages], old.Complete, size, record: null);
+                return Windowed(head, [.. window, .. after.Messages], old.Complete, size);
             }
         }
 
@@ -242,14 +231,14 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         // Messages a trim just removed leave the window too: the stored ones are the latest `count`.
         var firstKept = lastSequence - count;
         var kept = Array.FindIndex(grown, m => m.Sequence > firstKept);
-        return Windowed(head, kept <= 0 ? grown : grown[kept..], entry.Complete, size, record: null);
+        return Windowed(head, kept <= 0 ? grown : grown[kept..], entry.Complete, size);
     }
 
     /// <summary>An entry keeping at most <paramref name="size"/> of the latest messages (complete only if none had to go).</summary>
-    private static CachedSession Windowed(SessionHead head, ChatMessage[] messages, bool complete, int size, ChatSession? record) =>
+    private static CachedSession Windowed(SessionHead head, ChatMessage[] messages, bool complete, int size) =>
         messages.Length <= size
-            ? new CachedSession(head, record, messages, complete)
-            : new CachedSession(head, record, messages[^size..], false);
+            ? new CachedSession(head, null, messages, complete)
+            : new CachedSession(head, null, messages[^size..], false);
 
     private async Task<T> Dropping<T>(string sessionId, Task<T> write)
     {
@@ -263,9 +252,15 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         }
     }
 
-    private static async Task<bool> Completed(Task write)
+    private async Task Dropping(string sessionId, Task write)
     {
-        await write.ConfigureAwait(false);
-        return true;
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            _cache.Remove(sessionId);
+        }
     }
 }
