@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using Multichat.Persistence.Benchmarks.Caching;
 using Multichat.Persistence.Benchmarks.Lifecycle;
 using Multichat.Persistence.Benchmarks.Protection;
 
@@ -17,6 +18,12 @@ if (args is ["backup-restore", ..])
 if (args is ["compression-size", ..])
 {
     return await CompressionSizeRun.RunAsync();
+}
+
+// "cache-memory" prints the managed heap the read cache retains at several bounds (see CacheMemoryRun).
+if (args is ["cache-memory", ..])
+{
+    return await CacheMemoryRun.RunAsync(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, DefaultConfig.Instance.AddColumn(StatisticColumn.Median));

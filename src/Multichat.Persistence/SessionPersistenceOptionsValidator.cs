@@ -79,7 +79,7 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
 
         if (options.Cache is null)
         {
-            failures.Add("Cache is null; leave it at its default (off) or set Enabled, MaxSessions, MaxBytes and MessagesPerSession.");
+            failures.Add("Cache is null; leave it at its default (off) or set Enabled, MaxSessions, MaxBytes, MessagesPerSession and MaxStaleness.");
         }
         else
         {
@@ -88,6 +88,11 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
             if (options.Cache.MaxBytes is < 64 * 1024 or > 64L * 1024 * 1024 * 1024)
             {
                 failures.Add($"Cache:MaxBytes is {options.Cache.MaxBytes}; it must be between 65536 and 68719476736 bytes (64 KiB to 64 GiB).");
+            }
+
+            if (options.Cache.MaxStaleness < TimeSpan.Zero || options.Cache.MaxStaleness > TimeSpan.FromHours(1))
+            {
+                failures.Add($"Cache:MaxStaleness is {options.Cache.MaxStaleness}; it must be between 00:00:00 (the default: every read checks the store) and 01:00:00.");
             }
         }
 

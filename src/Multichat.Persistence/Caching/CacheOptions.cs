@@ -5,11 +5,12 @@ namespace Multichat.Persistence;
 /// so an agent loop's "read the latest 50, append one, read again" is served from memory. Off by default.
 /// </summary>
 /// <remarks>
-/// The cache never serves a stale read: every read first asks the store for the session's head (one cheap read: a
+/// With the defaults the cache never serves a stale read: every read first asks the store for the session's head (one cheap read: a
 /// record in memory, the Json session's state, one indexed SQLite row, one small Redis hash read from the primary) and
 /// uses the cached copy only when it was read at that very head. Stored messages never change, so only the head can go
 /// stale; a per-session epoch makes a deleted and re-created (or restored) session a different head even with the same
-/// counts. Writes go to the store first; the cache never acknowledges anything. See docs/architecture.md.
+/// counts. Writes go to the store first; the cache never acknowledges anything. <see cref="MaxStaleness"/> trades that for
+/// speed where the head check is a network round trip (Redis). See docs/architecture.md.
 /// </remarks>
 public sealed class CacheOptions
 {
@@ -35,4 +36,12 @@ public sealed class CacheOptions
     /// <summary>How many of a session's latest messages are cached; a read that needs older ones, or more of them, goes
     /// to the store. Default 100; 1 to 10,000.</summary>
     public int MessagesPerSession { get; set; } = DefaultMessagesPerSession;
+
+    /// <summary>
+    /// How long after the store last confirmed a cached session's head a read may be served without asking again.
+    /// Default <see cref="TimeSpan.Zero"/>: every read asks, so none is ever stale. Above zero, a read may miss what
+    /// <em>other</em> instances wrote in the last <see cref="MaxStaleness"/> (it still returns a set of messages the
+    /// store held, never a mix); this instance's own writes are always in its next read. 0 to 1 hour.
+    /// </summary>
+    public TimeSpan MaxStaleness { get; set; }
 }

@@ -17,10 +17,18 @@ namespace Multichat.Persistence.Caching;
 /// like any other; every other write drops the session's entry.</para>
 /// <para>An entry is only stored when what was read agrees with the head read before it; when a write slipped in
 /// between, the read is answered but not cached.</para>
+/// <para>With <see cref="CacheOptions.MaxStaleness"/> above zero, an entry whose head the store confirmed less than that
+/// long ago is served without asking again. This instance's appends extend it without counting as a confirmation (so
+/// what another instance did meanwhile shows within the bound), and its other writes drop it, so its own writes are
+/// always in its next read.</para>
 /// </remarks>
-internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSource heads, CacheOptions options) : DelegatingSessionStore(inner)
+internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSource heads, CacheOptions options, TimeProvider clock)
+    : DelegatingSessionStore(inner)
 {
     private readonly SessionCache _cache = new(options.MaxSessions, options.MaxBytes);
+    // One message more than MessagesPerSession: a page of that many needs the one before it to tell whether a next page
+    // exists, exactly as the stores fetch Limit + 1.
+    private readonly int _windowSize = options.MessagesPerSession + 1;
     private readonly KeyValuePair<string, object?> _storeTag = new("multichat.store", inner.Name);
     private long _hits;
     private long _misses;
@@ -36,6 +44,13 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
 
     public override async Task<ChatSession?> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
+        if (Fresh(sessionId, cancellationToken) is { Record: { } fresh })
+        {
+            Hit();
+            return fresh;
+        }
+
+        var checkedAt = clock.GetTimestamp();
         var head = await heads.GetHeadAsync(sessionId, cancellationToken).ConfigureAwait(false);
         if (head is not { } now)
         {
@@ -47,6 +62,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         var entry = _cache.Get(sessionId);
         if (entry is { Record: { } cached } && entry.Head == now)
         {
+            entry.Confirm(checkedAt);
             Hit();
             return cached;
         }
@@ -55,7 +71,15 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         var record = await Inner.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
         if (record is not null && Agrees(record, now))
         {
-            _cache.Set(sessionId, entry is not null && entry.Head == now ? entry.WithRecord(record) : new CachedSession(now, record, null, false));
+            if (entry is not null && entry.Head == now)
+            {
+                entry.Confirm(checkedAt);
+                _cache.Set(sessionId, entry.WithRecord(record));
+            }
+            else
+            {
+                _cache.Set(sessionId, new CachedSession(now, record, null, false, checkedAt));
+            }
         }
 
         return record;
@@ -63,6 +87,13 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
 
     public override async Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
     {
+        if (Fresh(sessionId, cancellationToken) is { } fresh && CachedPages.TryAnswer(fresh, query, out var freshPage))
+        {
+            Hit();
+            return freshPage;
+        }
+
+        var checkedAt = clock.GetTimestamp();
         var head = await heads.GetHeadAsync(sessionId, cancellationToken).ConfigureAwait(false);
         if (head is not { } now)
         {
@@ -75,17 +106,18 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         var entry = _cache.Get(sessionId);
         if (entry is not null && entry.Head == now && CachedPages.TryAnswer(entry, query, out var cachedPage))
         {
+            entry.Confirm(checkedAt);
             Hit();
             return cachedPage;
         }
 
         Miss();
-        if (!CachedPages.WorthFilling(query, now, options.MessagesPerSession))
+        if (!CachedPages.WorthFilling(query, now, _windowSize))
         {
             return await Inner.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
         }
 
-        var filled = await FillAsync(sessionId, now, entry, cancellationToken).ConfigureAwait(false);
+        var filled = await FillAsync(sessionId, now, checkedAt, entry, cancellationToken).ConfigureAwait(false);
         if (filled is not null)
         {
             _cache.Set(sessionId, filled);
@@ -113,7 +145,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
             throw;
         }
 
-        _cache.Update(sessionId, (Stored: stored, Limit: limit, Window: options.MessagesPerSession), static (entry, a) => Extended(entry, a.Stored, a.Limit, a.Window));
+        _cache.Update(sessionId, (Stored: stored, Limit: limit, Window: _windowSize), static (entry, a) => Extended(entry, a.Stored, a.Limit, a.Window));
         return stored;
     }
 
@@ -161,9 +193,9 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
     /// life only grew by appends since (the count grew by as much as the last sequence), else the latest ones afresh.
     /// <see langword="null"/> when what came back does not agree with the head (a write slipped in between).
     /// </summary>
-    private async Task<CachedSession?> FillAsync(string sessionId, SessionHead head, CachedSession? old, CancellationToken cancellationToken)
+    private async Task<CachedSession?> FillAsync(string sessionId, SessionHead head, long checkedAt, CachedSession? old, CancellationToken cancellationToken)
     {
-        var size = options.MessagesPerSession;
+        var size = _windowSize;
         if (old is { Window: { Length: > 0 } window } && old.Head.Epoch == head.Epoch && head.LastSequence > old.Head.LastSequence
             && head.MessageCount - old.Head.MessageCount == head.LastSequence - old.Head.LastSequence
             && head.LastSequence - old.Head.LastSequence < size)
@@ -173,7 +205,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
                 sessionId, new MessageQuery { AfterSequence = old.Head.LastSequence, Order = MessageOrder.OldestFirst, Limit = added }, cancellationToken).ConfigureAwait(false);
             if (after.Messages.Count == added && after.Messages[^1].Sequence == head.LastSequence)
             {
-                return Windowed(head, [.. window, .. after.Messages], old.Complete, size);
+                return Windowed(head, [.. window, .. after.Messages], old.Complete, size, checkedAt);
             }
         }
 
@@ -189,13 +221,14 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         var agrees = messages.Length == 0
             ? head.MessageCount == 0
             : messages[^1].Sequence == head.LastSequence && (!complete || messages.Length == head.MessageCount);
-        return agrees ? new CachedSession(head, null, messages, complete) : null;
+        return agrees ? new CachedSession(head, null, messages, complete, checkedAt) : null;
     }
 
     /// <summary>
     /// The entry after this instance's append: the window grown by the messages the store just assigned, when they
     /// follow the window's last sequence without a gap (so nobody else appended between), at the head that append
-    /// leads to; <see langword="null"/> (drop the entry) otherwise. The next read checks that head like any other.
+    /// leads to; <see langword="null"/> (drop the entry) otherwise. The next read checks that head like any other; it
+    /// keeps the old entry's confirmation time, since the append proves nothing about trims or updates by others.
     /// </summary>
     private static CachedSession? Extended(CachedSession entry, IReadOnlyList<ChatMessage> stored, MessageLimit limit, int size)
     {
@@ -231,14 +264,28 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         // Messages a trim just removed leave the window too: the stored ones are the latest `count`.
         var firstKept = lastSequence - count;
         var kept = Array.FindIndex(grown, m => m.Sequence > firstKept);
-        return Windowed(head, kept <= 0 ? grown : grown[kept..], entry.Complete, size);
+        return Windowed(head, kept <= 0 ? grown : grown[kept..], entry.Complete, size, entry.CheckedAt);
     }
 
     /// <summary>An entry keeping at most <paramref name="size"/> of the latest messages (complete only if none had to go).</summary>
-    private static CachedSession Windowed(SessionHead head, ChatMessage[] messages, bool complete, int size) =>
+    private static CachedSession Windowed(SessionHead head, ChatMessage[] messages, bool complete, int size, long checkedAt) =>
         messages.Length <= size
-            ? new CachedSession(head, null, messages, complete)
-            : new CachedSession(head, null, messages[^size..], false);
+            ? new CachedSession(head, null, messages, complete, checkedAt)
+            : new CachedSession(head, null, messages[^size..], false, checkedAt);
+
+    /// <summary>The session's entry when <see cref="CacheOptions.MaxStaleness"/> lets a read use it without asking the
+    /// store (never with the default of zero).</summary>
+    private CachedSession? Fresh(string sessionId, CancellationToken cancellationToken)
+    {
+        if (options.MaxStaleness <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        // A cancelled read fails as it would at the store, also when memory could answer it.
+        cancellationToken.ThrowIfCancellationRequested();
+        return _cache.Get(sessionId) is { } entry && clock.GetElapsedTime(entry.CheckedAt) < options.MaxStaleness ? entry : null;
+    }
 
     private async Task<T> Dropping<T>(string sessionId, Task<T> write)
     {

@@ -92,7 +92,7 @@ internal static class SessionStorePipeline
         }
 
         return Unwrap(store) is ISessionHeadSource heads
-            ? new CachingSessionStore(chain, heads, options.Cache)
+            ? new CachingSessionStore(chain, heads, options.Cache, options.TimeProvider)
             : throw new InvalidOperationException(
                 $"Cache:Enabled is true, but the store '{Unwrap(store).Name}' cannot report session heads, which the cache checks on every read; turn the cache off for this store.");
     }

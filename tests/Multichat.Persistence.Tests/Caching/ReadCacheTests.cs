@@ -2,6 +2,7 @@ using FluentAssertions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Multichat.Persistence.Caching;
 using Multichat.Persistence.Pipeline;
 
@@ -31,6 +32,23 @@ public sealed class ReadCacheTests : IAsyncDisposable
 
         second.Should().Equal(first);
         second.Select(m => m.Sequence).Should().Equal(Enumerable.Range(11, 20).Select(i => (long)i));
+        (cache.Misses, cache.Hits).Should().Be((1, 1));
+    }
+
+    [Fact]
+    public async Task APageOfExactlyMessagesPerSession_IsServedFromMemory_WithTheStoresNextCursor()
+    {
+        var store = OpenMemory(o => o.Cache.MessagesPerSession = 10);
+        await store.CreateSessionAsync("s-1", ["Agent-1"], cancellationToken: Ct);
+        await store.AddMessagesAsync("s-1", Messages("s-1", 1, 30), Ct);
+        var cache = CacheOf(store);
+        var latest10 = new MessageQuery { Order = MessageOrder.NewestFirst, Limit = 10 };
+
+        var first = await store.GetMessagesAsync("s-1", latest10, Ct);
+        var second = await store.GetMessagesAsync("s-1", latest10, Ct);
+
+        second.Messages.Should().Equal(first.Messages);
+        second.Next.Should().Be(first.Next).And.NotBeNull();
         (cache.Misses, cache.Hits).Should().Be((1, 1));
     }
 
@@ -175,6 +193,66 @@ public sealed class ReadCacheTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task MaxStaleness_AnotherInstancesWrite_ShowsOnceTheBoundHasPassed()
+    {
+        var clock = new FakeTimeProvider();
+        var (writer, reader) = TwoMemoryInstances(window: 8, o => (o.Cache.MaxStaleness, o.TimeProvider) = (TimeSpan.FromSeconds(1), clock));
+        await writer.CreateSessionAsync("s-1", ["Agent-1"], cancellationToken: Ct);
+        await writer.AddMessagesAsync("s-1", Messages("s-1", 1, 5), Ct);
+        (await reader.GetMessagesAsync("s-1", 7, Ct)).Should().HaveCount(5);
+        var cache = CacheOf(reader);
+
+        await writer.AddMessageAsync(Message("s-1", 6), Ct);
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        (await reader.GetMessagesAsync("s-1", 7, Ct)).Select(m => m.Id).Should().Equal(
+            ["m-1", "m-2", "m-3", "m-4", "m-5"], "within the bound the reader may serve what the store held when it last checked");
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        (await reader.GetMessagesAsync("s-1", 7, Ct)).Select(m => m.Id).Should().EndWith("m-6");
+
+        await writer.DeleteSessionAsync("s-1", Ct);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var missing = () => reader.GetMessagesAsync("s-1", 7, Ct);
+        await missing.Should().ThrowAsync<SessionNotFoundException>();
+        (cache.Hits, cache.Misses).Should().Be((1, 3));
+    }
+
+    [Fact]
+    public async Task MaxStaleness_OwnWrites_AreAlwaysInTheNextRead()
+    {
+        var clock = new FakeTimeProvider();
+        var store = OpenMemory(o => (o.Cache.MaxStaleness, o.TimeProvider) = (TimeSpan.FromHours(1), clock));
+        await store.CreateSessionAsync("s-1", ["Agent-1"], "title", cancellationToken: Ct);
+        await store.AddMessagesAsync("s-1", Messages("s-1", 1, 5), Ct);
+        await store.GetMessagesAsync("s-1", 7, Ct);
+        var session = (await store.GetSessionAsync("s-1", Ct))!;
+
+        await store.AddMessageAsync(Message("s-1", 6), Ct);
+        (await store.GetMessagesAsync("s-1", 7, Ct)).Select(m => m.Id).Should().EndWith("m-6");
+
+        await store.UpdateSessionAsync(session with { Title = "changed" }, Ct);
+        (await store.GetSessionAsync("s-1", Ct))!.Title.Should().Be("changed");
+
+        await store.TrimMessagesAsync("s-1", 2, Ct);
+        (await store.GetMessagesAsync("s-1", 7, Ct)).Select(m => m.Id).Should().Equal("m-5", "m-6");
+
+        await store.DeleteSessionAsync("s-1", Ct);
+        (await store.GetSessionAsync("s-1", Ct)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task MaxStaleness_ACancelledRead_FailsEvenWhenMemoryCouldAnswer()
+    {
+        var store = OpenMemory(o => o.Cache.MaxStaleness = TimeSpan.FromHours(1));
+        await store.CreateSessionAsync("s-1", ["Agent-1"], cancellationToken: Ct);
+        await store.GetMessagesAsync("s-1", 7, Ct);
+
+        var read = () => store.GetMessagesAsync("s-1", 7, new CancellationToken(canceled: true));
+
+        await read.Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Fact]
     public async Task Bounds_HoldAfterEveryRead()
     {
         var store = OpenMemory(o =>
@@ -202,6 +280,8 @@ public sealed class ReadCacheTests : IAsyncDisposable
     [InlineData("Cache:MaxSessions", "0", "Cache:MaxSessions is 0")]
     [InlineData("Cache:MessagesPerSession", "20000", "Cache:MessagesPerSession is 20000")]
     [InlineData("Cache:MaxBytes", "100", "Cache:MaxBytes is 100")]
+    [InlineData("Cache:MaxStaleness", "-00:00:01", "Cache:MaxStaleness is -00:00:01")]
+    [InlineData("Cache:MaxStaleness", "02:00:00", "Cache:MaxStaleness is 02:00:00")]
     public void Configuration_BadCacheSetting_FailsNamingIt(string key, string value, string expected)
     {
         var configuration = new ConfigurationBuilder()
@@ -221,13 +301,15 @@ public sealed class ReadCacheTests : IAsyncDisposable
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["StorageType"] = "Memory", ["Cache:Enabled"] = "true", ["Cache:MaxSessions"] = "7", ["Cache:MaxBytes"] = "1048576", ["Cache:MessagesPerSession"] = "9",
+                ["Cache:MaxStaleness"] = "00:00:00.250",
             })
             .Build();
         using var provider = new ServiceCollection().AddSessionPersistence(configuration).BuildServiceProvider();
 
         var options = provider.GetRequiredService<IOptions<SessionPersistenceOptions>>().Value.Cache;
 
-        (options.Enabled, options.MaxSessions, options.MaxBytes, options.MessagesPerSession).Should().Be((true, 7, 1048576L, 9));
+        (options.Enabled, options.MaxSessions, options.MaxBytes, options.MessagesPerSession, options.MaxStaleness)
+            .Should().Be((true, 7, 1048576L, 9, TimeSpan.FromMilliseconds(250)));
         provider.GetRequiredService<SessionPersistence>().Store.Should().Match<ISessionStore>(s => Layers(s).Any(l => l is CachingSessionStore));
     }
 
@@ -272,10 +354,12 @@ public sealed class ReadCacheTests : IAsyncDisposable
     }
 
     /// <summary>Two instances, each with its own cache, over one Memory store: as two processes over one database.</summary>
-    private (SessionPersistence Writer, SessionPersistence Reader) TwoMemoryInstances(int window)
+    private (SessionPersistence Writer, SessionPersistence Reader) TwoMemoryInstances(int window, Action<SessionPersistenceOptions>? configureReader = null)
     {
         var writer = OpenMemory(o => o.Cache.MessagesPerSession = window);
-        var reader = new SessionPersistence(writer.Store, new SessionPersistenceOptions { Cache = { Enabled = true, MessagesPerSession = window } }, ownsStore: false);
+        var readerOptions = new SessionPersistenceOptions { Cache = { Enabled = true, MessagesPerSession = window } };
+        configureReader?.Invoke(readerOptions);
+        var reader = new SessionPersistence(writer.Store, readerOptions, ownsStore: false);
         _opened.Add(reader);
         return (writer, reader);
     }
