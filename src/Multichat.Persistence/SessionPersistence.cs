@@ -15,7 +15,7 @@ namespace Multichat.Persistence;
 /// changes nothing and every call, composite ones such as backup and cleanup included, gets the same checks.
 /// Thread-safe; create one per store and share it (it is registered as a singleton by <c>AddSessionPersistence</c>).
 /// </summary>
-public sealed class SessionPersistence : IAsyncDisposable, IDisposable
+public sealed partial class SessionPersistence : IAsyncDisposable, IDisposable
 {
     private readonly ISessionStore _pipeline;
     private readonly bool _ownsPipeline;
@@ -50,6 +50,7 @@ public sealed class SessionPersistence : IAsyncDisposable, IDisposable
         _validate = new InputValidator(options);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SessionPersistence>();
         _openedAt = options.TimeProvider.GetUtcNow();
+        (_feed, _readStates, _cursors) = FeedParts(pipeline, options);
     }
 
     /// <summary>

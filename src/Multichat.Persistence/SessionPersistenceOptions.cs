@@ -120,6 +120,14 @@ public sealed class SessionPersistenceOptions
     /// <summary>The most participants of one session. Default 1,000.</summary>
     public int MaxParticipants { get; set; } = 1000;
 
+    /// <summary>
+    /// Whether a message's <see cref="ChatMessage.Sender"/> must be one of the session's participants: when on, an
+    /// append with any other sender is refused with <see cref="ArgumentException"/> and nothing of its batch is stored.
+    /// Default <see langword="false"/>. The check reads the session's participants just before the append, so a sender
+    /// removed by <see cref="SessionPersistence.RemoveParticipantAsync"/> at that very moment may still get one in.
+    /// </summary>
+    public bool RequireParticipantSender { get; set; }
+
     /// <summary>The most messages in one <see cref="SessionPersistence.AddMessagesAsync"/> batch. Default 10,000.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
 

@@ -87,7 +87,9 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
 
     public override async Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)
     {
-        if (Fresh(sessionId, cancellationToken) is { } fresh && CachedPages.TryAnswer(fresh, query, out var freshPage))
+        // Only the latest page may skip the head check: a read after a sequence (the change feed catching up, a read
+        // state) must see a write whose hint woke it, even before this layer has recorded that write.
+        if (query.AfterSequence is null && Fresh(sessionId, cancellationToken) is { } fresh && CachedPages.TryAnswer(fresh, query, out var freshPage))
         {
             Hit();
             return freshPage;

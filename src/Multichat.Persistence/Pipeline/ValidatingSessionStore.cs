@@ -51,7 +51,30 @@ internal sealed class ValidatingSessionStore(ISessionStore inner, SessionPersist
     {
         InputValidator.Id(sessionId, nameof(sessionId));
         var batch = _validate.Batch(sessionId, messages, nameof(messages));
-        return Inner.AppendMessagesAsync(sessionId, batch, _messageLimit.Tighter(limit), cancellationToken);
+        return options.RequireParticipantSender
+            ? AppendFromParticipantsAsync(sessionId, batch, _messageLimit.Tighter(limit), cancellationToken)
+            : Inner.AppendMessagesAsync(sessionId, batch, _messageLimit.Tighter(limit), cancellationToken);
+    }
+
+    /// <summary>The append under <see cref="SessionPersistenceOptions.RequireParticipantSender"/>: every sender is checked
+    /// against the session's participants first (through the layers below, so the read cache can answer).</summary>
+    private async Task<IReadOnlyList<ChatMessage>> AppendFromParticipantsAsync(
+        string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken)
+    {
+        var session = await Inner.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false)
+            ?? throw SessionNotFoundException.ForSession(sessionId);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!session.Participants.Contains(messages[i].Sender, StringComparer.Ordinal))
+            {
+                throw new ArgumentException(
+                    $"messages[{i}].Sender '{messages[i].Sender}' is not a participant of session '{sessionId}' (RequireParticipantSender is on); nothing was stored. " +
+                    "Add it with AddParticipantAsync first.",
+                    nameof(messages));
+            }
+        }
+
+        return await Inner.AppendMessagesAsync(sessionId, messages, limit, cancellationToken).ConfigureAwait(false);
     }
 
     public override Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default)

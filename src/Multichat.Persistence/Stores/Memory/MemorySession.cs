@@ -19,6 +19,9 @@ internal sealed class MemorySession(ChatSession record)
 
     public Dictionary<string, ChatMessage> ById { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The read cursors marked in this life, by participant.</summary>
+    public Dictionary<string, long> ReadCursors { get; } = new(StringComparer.Ordinal);
+
     public long LastSequence { get; set; } = record.LastSequence;
 
     public DateTimeOffset UpdatedAt { get; set; } = record.UpdatedAt;

@@ -13,7 +13,7 @@ namespace Multichat.Persistence.Stores.Memory;
 /// Keeps sessions in process memory: for tests and prototypes. Thread-safe, and held to the same conformance suite
 /// as the persistent stores, so code tested against it behaves the same on them.
 /// </summary>
-internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : ISessionStore, ISessionReplacer, ISessionHeadSource
+internal sealed partial class MemoryStore(TimeProvider clock, ILogger? logger = null) : ISessionStore, ISessionReplacer, ISessionHeadSource
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
@@ -168,6 +168,7 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
             state.Deleted = true;
         }
 
+        _signals.Notify(sessionId);
         return true;
     }
 
@@ -229,6 +230,7 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
             Monitor.Exit(state.Gate);
         }
 
+        _signals.Notify(sessionId);
         return Task.FromResult<IReadOnlyList<ChatMessage>>(stored);
     }
 
@@ -285,6 +287,7 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
             throw SessionAlreadyExistsException.ForSession(session.SessionId);
         }
 
+        _signals.Notify(session.SessionId);
         return Task.CompletedTask;
     }
 
@@ -306,6 +309,8 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
         while (!Swap(session.SessionId, state, expected))
         {
         }
+
+        _signals.Notify(session.SessionId);
     }
 
     /// <summary>
@@ -366,6 +371,7 @@ internal sealed class MemoryStore(TimeProvider clock, ILogger? logger = null) : 
             Monitor.Exit(state.Gate);
         }
 
+        _signals.Notify(sessionId);
         return Task.CompletedTask;
     }
 

@@ -1,0 +1,123 @@
+namespace Multichat.Persistence.Feed;
+
+/// <summary>
+/// The watchers of one store instance by session id: stores call <see cref="Notify"/> (or <see cref="NotifyAll"/>
+/// when their backend cannot tell which session changed) and every watcher of that session wakes. A store whose
+/// backend needs a listener per session (a file watcher, a subscription) passes <c>startListening</c>: called when a
+/// session gets its first watcher, its result disposed when the last one leaves.
+/// </summary>
+internal sealed class MessageSignalHub(TimeSpan pollInterval, Func<string, IDisposable?>? startListening = null) : IMessageSignals
+{
+    private readonly Dictionary<string, Watchers> _sessions = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+
+    public TimeSpan PollInterval => pollInterval;
+
+    /// <summary>How many sessions are watched now.</summary>
+    public int WatchedSessions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
+    public MessageSignal Listen(string sessionId)
+    {
+        var signal = new MessageSignal(s => Leave(sessionId, s));
+        bool first;
+        lock (_gate)
+        {
+            first = !_sessions.TryGetValue(sessionId, out var watchers);
+            if (first)
+            {
+                watchers = new Watchers();
+                _sessions[sessionId] = watchers;
+            }
+
+            watchers!.Signals.Add(signal);
+        }
+
+        if (first && startListening is not null)
+        {
+            Started(sessionId, startListening(sessionId));
+        }
+
+        return signal;
+    }
+
+    /// <summary>Wakes every watcher of the session.</summary>
+    public void Notify(string sessionId)
+    {
+        MessageSignal[] signals;
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(sessionId, out var watchers))
+            {
+                return;
+            }
+
+            signals = [.. watchers.Signals];
+        }
+
+        foreach (var signal in signals)
+        {
+            signal.Set();
+        }
+    }
+
+    /// <summary>Wakes every watcher of every session.</summary>
+    public void NotifyAll()
+    {
+        MessageSignal[] signals;
+        lock (_gate)
+        {
+            signals = [.. _sessions.Values.SelectMany(w => w.Signals)];
+        }
+
+        foreach (var signal in signals)
+        {
+            signal.Set();
+        }
+    }
+
+    private void Started(string sessionId, IDisposable? listener)
+    {
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(sessionId, out var watchers) && watchers.Listener is null)
+            {
+                watchers.Listener = listener;
+                return;
+            }
+        }
+
+        // The last watcher left while the listener started.
+        listener?.Dispose();
+    }
+
+    private void Leave(string sessionId, MessageSignal signal)
+    {
+        IDisposable? listener = null;
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(sessionId, out var watchers) && watchers.Signals.Remove(signal) && watchers.Signals.Count == 0)
+            {
+                _sessions.Remove(sessionId);
+                listener = watchers.Listener;
+            }
+        }
+
+        listener?.Dispose();
+    }
+
+    private sealed class Watchers
+    {
+        public HashSet<MessageSignal> Signals { get; } = [];
+
+        public IDisposable? Listener { get; set; }
+    }
+}
