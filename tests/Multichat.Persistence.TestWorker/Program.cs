@@ -11,7 +11,8 @@ return args switch
     ["restore", ..] when args.Length >= 4 => await RestoreArchiveMode.RunAsync(args),
     ["reencrypt", ..] when args.Length >= 5 => await ReencryptMode.RunAsync(args),
     ["cache-read", ..] when args.Length >= 4 => await CacheReadMode.RunAsync(args),
-    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write" or "maintain" or "restore" or "reencrypt" or "cache-read") => await AppendMode.RunAsync(args),
+    ["chat", ..] when args.Length >= 6 => await ChatMode.RunAsync(args),
+    _ when args.Length >= 5 && args[0] is not ("create-sessions" or "write" or "maintain" or "restore" or "reencrypt" or "cache-read" or "chat") => await AppendMode.RunAsync(args),
     _ => Usage(),
 };
 
@@ -23,6 +24,7 @@ static int Usage()
     Console.Error.WriteLine("       TestWorker restore <storageType> <storagePath|connectionString> <archivePath> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker reencrypt <storageType> <storagePath|connectionString> <currentKeyId> <id=base64[,id=base64...]> [redisKeyPrefix] [--hold-after <messages>]");
     Console.Error.WriteLine("       TestWorker cache-read <storageType> <storagePath|connectionString> <sessionId> [redisKeyPrefix]");
+    Console.Error.WriteLine("       TestWorker chat <storageType> <storagePath|connectionString> <sessionId> <participant> <count> [redisKeyPrefix]");
     Console.Error.WriteLine("       TestWorker write <storageType> <storagePath|connectionString> <sessionId> <idPrefix> <operation> <count> [--crash-at <point>[#<hit>]] [--trace] [--durability <d>] [--redis-prefix <p>]");
     return 2;
 }
