@@ -71,6 +71,26 @@ public sealed partial class SessionPersistence
     }
 
     /// <summary>
+    /// A participant's inbox: across the sessions it takes part in, the messages addressed to it (its id as
+    /// <see cref="ChatMessage.Recipient"/>, or no recipient) and sent by others, after its read cursor in each, oldest
+    /// first. What an agent reads when it wakes up; mark what it handled with <see cref="MarkReadAsync"/>.
+    /// </summary>
+    /// <param name="participant">The participant.</param>
+    /// <param name="query">Page size and continuation; 50 a page from the start when omitted.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <exception cref="ArgumentException">The participant id or the continuation token is invalid.</exception>
+    /// <exception cref="NotSupportedException">The store keeps no read cursors (a store of the application's own).</exception>
+    public Task<InboxPage> GetInboxAsync(string participant, InboxQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        InputValidator.Id(participant, nameof(participant));
+        query ??= new InboxQuery();
+        InputValidator.Query(query, nameof(query));
+        Cursors();
+        return new Inbox(_pipeline, _readStates!).GetAsync(participant, query, cancellationToken);
+    }
+
+    /// <summary>
     /// Adds a participant to a session (at the end of <see cref="ChatSession.Participants"/>). Without
     /// <paramref name="expectedVersion"/> a concurrent change of the session is retried; with it, a session at another
     /// version is refused.
@@ -104,6 +124,26 @@ public sealed partial class SessionPersistence
         InputValidator.Id(participant, nameof(participant));
         return Membership.ChangeAsync(
             _pipeline, sessionId, expectedVersion, s => s.Participants.Contains(participant, StringComparer.Ordinal) ? [.. s.Participants.Where(p => p != participant)] : null, cancellationToken);
+    }
+
+    /// <summary>The page with each session's read state for the query's participant.</summary>
+    private async Task<SessionPage> WithReadStatesAsync(SessionPage page, string participant, CancellationToken cancellationToken)
+    {
+        Cursors();
+        var states = new Dictionary<string, ReadState>(page.Sessions.Count, StringComparer.Ordinal);
+        foreach (var session in page.Sessions)
+        {
+            try
+            {
+                states[session.SessionId] = await _readStates!.GetAsync(session.SessionId, participant, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SessionNotFoundException)
+            {
+                // Deleted since it was listed: the page still shows it as it was, without a read state.
+            }
+        }
+
+        return page with { ReadStates = states };
     }
 
     private static (MessageFeed Feed, ReadStates? ReadStates, IReadCursorStore? Cursors) FeedParts(ISessionStore pipeline, SessionPersistenceOptions options)

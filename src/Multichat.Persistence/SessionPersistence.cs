@@ -145,10 +145,14 @@ public sealed partial class SessionPersistence : IAsyncDisposable, IDisposable
     /// <summary>Lists sessions newest activity first; pass the page's continuation token back for the next page.</summary>
     /// <param name="query">Filters and page size; all sessions, 50 a page, when omitted.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    public Task<SessionPage> ListSessionsAsync(SessionQuery? query = null, CancellationToken cancellationToken = default)
+    /// <remarks>With <see cref="SessionQuery.IncludeReadState"/> each session's read state for the query's participant
+    /// comes in <see cref="SessionPage.ReadStates"/>.</remarks>
+    public async Task<SessionPage> ListSessionsAsync(SessionQuery? query = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _pipeline.ListSessionsAsync(query ?? new SessionQuery(), cancellationToken);
+        query ??= new SessionQuery();
+        var page = await _pipeline.ListSessionsAsync(query, cancellationToken).ConfigureAwait(false);
+        return query.IncludeReadState ? await WithReadStatesAsync(page, query.Participant!, cancellationToken).ConfigureAwait(false) : page;
     }
 
     /// <summary>Appends one message; the store assigns its <see cref="ChatMessage.Sequence"/>.</summary>

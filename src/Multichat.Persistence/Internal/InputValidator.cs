@@ -273,6 +273,17 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
         {
             Id(query.Participant, $"{paramName}.{nameof(SessionQuery.Participant)}");
         }
+        else if (query.IncludeReadState)
+        {
+            throw new ArgumentException(
+                $"{paramName}.{nameof(SessionQuery.IncludeReadState)} is true but no {nameof(SessionQuery.Participant)} is set; read state is per participant.", paramName);
+        }
+    }
+
+    public static void Query(InboxQuery? query, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(query, paramName);
+        Limit(query.Limit, InboxQuery.MaxLimit, paramName);
     }
 
     public static void Limit(int limit, int max, string paramName)

@@ -21,4 +21,8 @@ public sealed record SessionPage
     /// <see langword="null"/> when there is none. Opaque: its format may change between versions.
     /// </summary>
     public string? ContinuationToken { get; }
+
+    /// <summary>Each listed session's read state for the query's participant, by session id, when the query asked for
+    /// it (<see cref="SessionQuery.IncludeReadState"/>); otherwise <see langword="null"/>.</summary>
+    public IReadOnlyDictionary<string, ReadState>? ReadStates { get; init; }
 }

@@ -15,6 +15,13 @@ public sealed record SessionQuery
     /// <summary>Only sessions updated strictly before this moment.</summary>
     public DateTimeOffset? UpdatedBefore { get; init; }
 
+    /// <summary>
+    /// Whether the page also carries each session's <see cref="ReadState"/> for <see cref="Participant"/> (which must
+    /// be set) in <see cref="SessionPage.ReadStates"/>. Default <see langword="false"/>; each one costs a read of the
+    /// session's unread messages.
+    /// </summary>
+    public bool IncludeReadState { get; init; }
+
     /// <summary>How many sessions at most, 1 to <see cref="MaxLimit"/>; default 50.</summary>
     public int Limit { get; init; } = 50;
 
