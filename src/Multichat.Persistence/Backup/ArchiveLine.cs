@@ -7,6 +7,10 @@ internal sealed record ArchiveLine
 
     public ChatSession? Session { get; init; }
 
+    /// <summary>On a session's line: its marked read cursors (added within format version 2; a reader that does not
+    /// know them ignores them).</summary>
+    public Dictionary<string, long>? ReadCursors { get; init; }
+
     public ChatMessage? Message { get; init; }
 
     public ArchiveTrailer? End { get; init; }

@@ -10,7 +10,8 @@ internal sealed class ArchiveSessionReader(IAsyncEnumerator<PortableItem> items)
     private bool _atSession;
     private bool _ended;
 
-    public async ValueTask<ChatSession?> NextSessionAsync()
+    /// <summary>The next session's item (its record and read cursors), or <see langword="null"/> at the end.</summary>
+    public async ValueTask<PortableItem?> NextSessionAsync()
     {
         while (!_ended && !_atSession)
         {
@@ -30,7 +31,7 @@ internal sealed class ArchiveSessionReader(IAsyncEnumerator<PortableItem> items)
         }
 
         _atSession = false;
-        return items.Current.Session;
+        return items.Current;
     }
 
     /// <summary>The current session's messages, up to <paramref name="size"/> a batch; <paramref name="read"/> is told

@@ -42,7 +42,12 @@ internal static class BackupArchive
             {
                 sessions += item.Session is null ? 0 : 1;
                 messages += item.Message is null ? 0 : 1;
-                await WriteLineAsync(gzip, hash, new ArchiveLine { Session = item.Session, Message = item.Message }, cancellationToken).ConfigureAwait(false);
+                await WriteLineAsync(gzip, hash, new ArchiveLine
+                {
+                    Session = item.Session,
+                    ReadCursors = item.ReadCursors is { } cursors ? new Dictionary<string, long>(cursors, StringComparer.Ordinal) : null,
+                    Message = item.Message,
+                }, cancellationToken).ConfigureAwait(false);
                 counter?.Item(item, destination);
             }
 
@@ -120,7 +125,7 @@ internal static class BackupArchive
             {
                 sessions++;
                 (currentSession, lastSequence) = (session.SessionId, 0);
-                yield return PortableItem.ForSession(session);
+                yield return PortableItem.ForSession(session) with { ReadCursors = parsed.ReadCursors };
             }
             else if (parsed?.Message is { } message)
             {

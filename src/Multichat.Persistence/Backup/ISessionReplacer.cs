@@ -19,6 +19,9 @@ internal interface ISessionReplacer
     /// checked inside the store's atomic swap; otherwise it leaves the stored session untouched, discards what it
     /// staged and throws <see cref="ConcurrencyConflictException"/>. A restore passes none.</param>
     /// <param name="cancellationToken">Cancels the replacement; the stored session stays as it was.</param>
+    /// <remarks>Read cursors: a guarded replacement (<paramref name="expected"/> set: re-encryption, the same life going
+    /// on) keeps the session's marked cursors in the same atomic step; an unguarded one (restore) leaves the new state
+    /// without any, and the caller marks the archive's.</remarks>
     Task ReplaceSessionAsync(
         ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken);
 

@@ -10,6 +10,12 @@ public sealed record PortableItem
     /// <summary>The session record, with its timestamps, version and last sequence.</summary>
     public ChatSession? Session { get; init; }
 
+    /// <summary>
+    /// With <see cref="Session"/>: the participants' marked read cursors (participant → sequence, at most the session's
+    /// <see cref="ChatSession.LastSequence"/>), or <see langword="null"/> when none was marked. Import marks them again.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? ReadCursors { get; init; }
+
     /// <summary>A message of the session last yielded, with its sequence.</summary>
     public ChatMessage? Message { get; init; }
 

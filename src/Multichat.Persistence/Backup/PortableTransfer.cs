@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using Multichat.Persistence.Feed;
+using Multichat.Persistence.Internal;
+using Multichat.Persistence.Pipeline;
 
 namespace Multichat.Persistence.Backup;
 
@@ -21,7 +24,7 @@ internal static class PortableTransfer
                 continue; // deleted while we walked the ids
             }
 
-            yield return PortableItem.ForSession(session);
+            yield return PortableItem.ForSession(session) with { ReadCursors = await ReadCursorsAsync(store, session, cancellationToken).ConfigureAwait(false) };
 
             // Bounded by the session's LastSequence as read, so the session and its messages form one consistent cut
             // even while appends go on.
@@ -45,6 +48,42 @@ internal static class PortableTransfer
 
                 query = page.Next;
             }
+        }
+    }
+
+    /// <summary>The session's marked cursors, at most its last sequence as read (so the cut stays consistent); null when
+    /// none, or when the store keeps none.</summary>
+    private static async Task<IReadOnlyDictionary<string, long>?> ReadCursorsAsync(ISessionStore store, ChatSession session, CancellationToken cancellationToken)
+    {
+        if (SessionStorePipeline.Unwrap(store) is not IReadCursorStore cursors)
+        {
+            return null;
+        }
+
+        IReadOnlyDictionary<string, long> marked;
+        try
+        {
+            marked = await cursors.GetReadCursorsAsync(session.SessionId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SessionNotFoundException)
+        {
+            return null;
+        }
+
+        return marked.Count == 0 ? null : marked.ToDictionary(c => c.Key, c => Math.Min(c.Value, session.LastSequence), StringComparer.Ordinal);
+    }
+
+    /// <summary>Marks the cursors an archive or export carried for a session just written.</summary>
+    public static async Task MarkAsync(ISessionStore store, string sessionId, IReadOnlyDictionary<string, long>? readCursors, CancellationToken cancellationToken)
+    {
+        if (readCursors is not { Count: > 0 } || SessionStorePipeline.Unwrap(store) is not IReadCursorStore cursors)
+        {
+            return;
+        }
+
+        foreach (var (participant, sequence) in readCursors)
+        {
+            await cursors.MarkReadAsync(sessionId, participant, sequence, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -86,7 +125,9 @@ internal static class PortableTransfer
             if (item.Session is { } session)
             {
                 await FlushAsync().ConfigureAwait(false);
+                InputValidator.ReadCursors(item.ReadCursors, session, nameof(items));
                 await store.ImportSessionAsync(session, replaceExisting, cancellationToken).ConfigureAwait(false);
+                await MarkAsync(store, session.SessionId, item.ReadCursors, cancellationToken).ConfigureAwait(false);
                 current = session.SessionId;
                 sessions++;
                 counter?.SessionDone(archive: null);

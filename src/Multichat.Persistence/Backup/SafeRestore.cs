@@ -73,6 +73,7 @@ internal static class SafeRestore
                 // The pipeline's own import check: the checking pass refuses whatever the writing pass would, or a restore
                 // could replace some sessions and then fail on a later one.
                 refusal ??= Accept(validate, session.SessionId, v => v.ImportedSession(session, nameof(archive)));
+                refusal ??= Accept(validate, session.SessionId, _ => InputValidator.ReadCursors(item.ReadCursors, session, nameof(archive)));
                 if (refusal is null && refuseExisting is not null && await refuseExisting.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
                 {
                     refusal = new SessionAlreadyExistsException(
@@ -99,7 +100,7 @@ internal static class SafeRestore
         await using (items.ConfigureAwait(false))
         {
             var reader = new ArchiveSessionReader(items);
-            while (await reader.NextSessionAsync().ConfigureAwait(false) is { } session)
+            while (await reader.NextSessionAsync().ConfigureAwait(false) is { Session: { } session } item)
             {
                 if (mode == RestoreMode.Skip && await store.GetSessionAsync(session.SessionId, cancellationToken).ConfigureAwait(false) is not null)
                 {
@@ -118,6 +119,10 @@ internal static class SafeRestore
                         counter?.MessagesDone(count, archive);
                     }),
                     cancellationToken).ConfigureAwait(false);
+
+                // After the replacement, which starts the session's new life without cursors: a failure in between
+                // leaves it restored with nothing marked read, and running the restore again marks them.
+                await PortableTransfer.MarkAsync(store, session.SessionId, item.ReadCursors, cancellationToken).ConfigureAwait(false);
                 sessions++;
                 messages += written;
                 counter?.SessionDone(archive);

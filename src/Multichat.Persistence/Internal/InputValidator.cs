@@ -108,6 +108,23 @@ internal sealed class InputValidator(SessionPersistenceOptions options)
         }
     }
 
+    /// <summary>Read cursors an archive or import stream carries for <paramref name="session"/>: valid participant ids,
+    /// sequences from 0 to the session's last.</summary>
+    public static void ReadCursors(IReadOnlyDictionary<string, long>? cursors, ChatSession session, string paramName)
+    {
+        foreach (var (participant, sequence) in cursors ?? EmptyCursors)
+        {
+            Id(participant, $"{paramName} read cursor");
+            if (sequence < 0 || sequence > session.LastSequence)
+            {
+                throw new ArgumentException(
+                    $"Session '{session.SessionId}' carries a read cursor of '{participant}' at {sequence}; it must be between 0 and the session's last sequence {session.LastSequence}.", paramName);
+            }
+        }
+    }
+
+    private static readonly Dictionary<string, long> EmptyCursors = [];
+
     public void Message(ChatMessage? message, string sessionId, string paramName, bool stored = false)
     {
         ArgumentNullException.ThrowIfNull(message, paramName);

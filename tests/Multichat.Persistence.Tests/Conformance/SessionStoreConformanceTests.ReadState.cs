@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Multichat.Persistence.Backup;
 
 namespace Multichat.Persistence.Tests.Conformance;
 
@@ -140,5 +141,63 @@ public abstract partial class SessionStoreConformanceTests
             state.UnreadCount.Should().Be(unread.Count, participant);
             state.FirstUnreadSequence.Should().Be(unread.Count == 0 ? null : unread[0].Sequence);
         }
+    }
+
+    [Fact]
+    public virtual async Task BackupAndRestore_CarryReadCursors()
+    {
+        await NewSessionAsync();
+        await AppendAsync("s-1", 5);
+        await Store.MarkReadAsync("s-1", "Agent-2", 3, Ct);
+        await Store.MarkReadAsync("s-1", "Observer", 5, Ct);
+        var archive = new MemoryStream();
+        await Store.BackupAsync(archive, Ct);
+
+        await Store.DeleteSessionAsync("s-1", Ct);
+        await Store.RestoreAsync(new MemoryStream(archive.ToArray()), RestoreMode.Fail, cancellationToken: Ct);
+        (await Store.GetReadStateAsync("s-1", "Agent-2", Ct)).Should().Be(new ReadState("s-1", "Agent-2", 3, 2, 4));
+        (await Store.GetReadStateAsync("s-1", "Observer", Ct)).Should().Be(new ReadState("s-1", "Observer", 5, 0, null));
+
+        // Replace: the archive's cursors, not the ones marked since.
+        await Store.MarkReadAsync("s-1", "Agent-2", 5, Ct);
+        await Store.RestoreAsync(new MemoryStream(archive.ToArray()), RestoreMode.Replace, cancellationToken: Ct);
+        (await Store.GetReadStateAsync("s-1", "Agent-2", Ct)).LastReadSequence.Should().Be(3);
+    }
+
+    [Fact]
+    public virtual async Task ExportAndImport_CarryReadCursors()
+    {
+        await NewSessionAsync();
+        await AppendAsync("s-1", 4);
+        await Store.MarkReadAsync("s-1", "Agent-2", 2, Ct);
+        await using var target = OpenOtherMemoryStore();
+
+        await target.ImportAsync(Store.ExportAsync(Ct), cancellationToken: Ct);
+
+        (await target.GetReadStateAsync("s-1", "Agent-2", Ct)).Should().Be(new ReadState("s-1", "Agent-2", 2, 2, 3));
+        var items = Store.ExportAsync(Ct).Select(i => i.Session is null ? i : i with { ReadCursors = new Dictionary<string, long> { ["Agent-2"] = 99 } });
+        await using var other = OpenOtherMemoryStore();
+        var bad = () => other.ImportAsync(items, cancellationToken: Ct);
+        await bad.Should().ThrowAsync<ArgumentException>().WithMessage("*read cursor*");
+    }
+
+    [Fact]
+    public virtual async Task GuardedReplacement_AsReencryptionMakesIt_KeepsReadCursors()
+    {
+        await NewSessionAsync();
+        await AppendAsync("s-1", 4);
+        await Store.MarkReadAsync("s-1", "Agent-2", 3, Ct);
+        var session = (await Store.GetSessionAsync("s-1", Ct))!;
+        var messages = await ReadAllAsync(Store, "s-1");
+
+        await ((Multichat.Persistence.Pipeline.DelegatingSessionStore)Store.Store).ReplaceSessionAsync(session, OneBatch(messages), ReplacementExpectation.Of(session), Ct);
+
+        (await Store.GetReadStateAsync("s-1", "Agent-2", Ct)).Should().Be(new ReadState("s-1", "Agent-2", 3, 1, 4));
+    }
+
+    private static async IAsyncEnumerable<IReadOnlyList<ChatMessage>> OneBatch(IReadOnlyList<ChatMessage> messages)
+    {
+        await Task.Yield();
+        yield return messages;
     }
 }

@@ -338,6 +338,16 @@ internal sealed partial class MemoryStore(TimeProvider clock, ILogger? logger = 
                 }
             }
 
+            // A guarded replacement (re-encryption) continues the session's life: its read cursors go with it, copied
+            // under the old state's gate, so no mark is lost in between. An unguarded one (restore) starts without.
+            if (expected is not null)
+            {
+                foreach (var (participant, cursor) in old.ReadCursors)
+                {
+                    state.ReadCursors[participant] = cursor;
+                }
+            }
+
             // A delete removes the entry before it takes the gate: the swap then finds the session gone.
             if (!_sessions.TryUpdate(sessionId, state, old))
             {
