@@ -3,15 +3,20 @@
 //   dotnet run --project samples/Multichat.Demo                      (Json files in ./demo-sessions, the default store)
 //   dotnet run --project samples/Multichat.Demo -- --store Sqlite --path ./demo-db
 //   dotnet run --project samples/Multichat.Demo -- --store Redis --path redis://127.0.0.1:6379
+//   dotnet run --project samples/Multichat.Demo -- feed             (two agents in two processes, through the change feed)
 using Microsoft.Extensions.Options;
 using Multichat.Persistence;
 
+// "feed" runs the two-process change-feed demo; "feed-answerer <session>" is its second process.
+var mode = args is ["feed", ..] ? "feed" : args is ["feed-answerer", _, ..] ? "feed-answerer" : "conversation";
+var feedSession = mode == "feed-answerer" ? args[1] : null;
+var storeArguments = mode switch { "feed" => args[1..], "feed-answerer" => args[2..], _ => args };
 var storageType = StorageType.Json;
 string? path = null;
-for (var i = 0; i < args.Length; i++)
+for (var i = 0; i < storeArguments.Length; i++)
 {
-    var option = args[i];
-    var value = i + 1 < args.Length ? args[++i] : null;
+    var option = storeArguments[i];
+    var value = i + 1 < storeArguments.Length ? storeArguments[++i] : null;
     switch (option)
     {
         case "--store" when value is null:
@@ -38,10 +43,20 @@ if (storageType == StorageType.Redis && path is null)
     return Usage("--store Redis needs --path redis://host:port, for example --path redis://127.0.0.1:6379.");
 }
 
+if (mode != "conversation" && storageType == StorageType.Memory)
+{
+    return Usage("The feed demo runs two processes: it needs a store they share (Json, Sqlite or Redis), not Memory.");
+}
+
 path ??= Path.Combine(Environment.CurrentDirectory, storageType == StorageType.Sqlite ? "demo-db" : "demo-sessions");
 try
 {
-    return await RunAsync(storageType, path);
+    return mode switch
+    {
+        "feed" => await FeedDemo.RunAsync(storageType, path, storeArguments),
+        "feed-answerer" => await FeedDemo.AnswerAsync(storageType, path, feedSession!),
+        _ => await RunAsync(storageType, path),
+    };
 }
 catch (Exception ex) when (ex is SessionPersistenceException or OptionsValidationException)
 {
@@ -52,7 +67,7 @@ catch (Exception ex) when (ex is SessionPersistenceException or OptionsValidatio
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"{problem} Usage: --store Json|Sqlite|Memory|Redis [--path <folder or redis://host:port>]");
+    Console.Error.WriteLine($"{problem} Usage: [feed] --store Json|Sqlite|Memory|Redis [--path <folder or redis://host:port>]");
     return 2;
 }
 

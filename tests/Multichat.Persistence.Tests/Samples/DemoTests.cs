@@ -25,6 +25,25 @@ public sealed class DemoTests : IDisposable
         Directory.Exists(Path.Combine(_folder, "demo-sessions")).Should().BeTrue();
     }
 
+    [Fact]
+    public async Task Demo_Feed_TwoAgentsInTwoProcessesTalkThroughTheChangeFeed()
+    {
+        var (code, output, error) = await RunAsync("feed");
+
+        code.Should().Be(0, error);
+        output.Should().Contain("#2 Answerer -> Asker").And.Contain("#6 Answerer -> Asker")
+            .And.Contain("Asker has read up to #7, 0 unread").And.Contain("Answerer has read up to #7, 0 unread");
+    }
+
+    [Fact]
+    public async Task Demo_FeedOnMemory_PrintsOneLineAndExitsWithTwo()
+    {
+        var (code, _, error) = await RunAsync("feed", "--store", "Memory");
+
+        code.Should().Be(2);
+        error.Should().Contain("needs a store they share");
+    }
+
     [Theory]
     [InlineData("--store", "Foo")]
     [InlineData("--store", "42")]
