@@ -2,6 +2,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using Multichat.Persistence.Benchmarks.Caching;
+using Multichat.Persistence.Benchmarks.Feed;
 using Multichat.Persistence.Benchmarks.Lifecycle;
 using Multichat.Persistence.Benchmarks.Protection;
 
@@ -24,6 +25,18 @@ if (args is ["compression-size", ..])
 if (args is ["cache-memory", ..])
 {
     return await CacheMemoryRun.RunAsync(args);
+}
+
+// "feed-delay" prints how soon a watcher receives another process's append, per store (see FeedDelayRun);
+// "feed-writer" is that run's writer process.
+if (args is ["feed-delay", ..])
+{
+    return await FeedDelayRun.RunAsync(args);
+}
+
+if (args is ["feed-writer", ..])
+{
+    return await FeedDelayRun.WriteAsync(args);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, DefaultConfig.Instance.AddColumn(StatisticColumn.Median));
