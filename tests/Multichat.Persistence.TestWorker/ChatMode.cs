@@ -17,7 +17,7 @@ internal static class ChatMode
         var (sessionId, participant) = (args[3], args[4]);
         var count = int.Parse(args[5], CultureInfo.InvariantCulture);
         await using var persistence = SessionPersistence.Create(options);
-        var random = new Random(StringComparer.Ordinal.GetHashCode(participant) & 0x7fff);
+        var random = new Random(participant.Sum(c => c));
         for (var i = 0; i < count; i++)
         {
             if (random.Next(3) == 0)
