@@ -117,7 +117,13 @@ public sealed class SessionPersistenceOptionsValidator : IValidateOptions<Sessio
             failures.Add("TimeProvider is null; leave it at TimeProvider.System or give a clock.");
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        if (failures.Count == 0)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        // A keyed instance (AddKeyedSessionPersistence) says which one is misconfigured.
+        return ValidateOptionsResult.Fail(string.IsNullOrEmpty(name) ? failures : failures.Select(f => $"Session persistence '{name}': {f}"));
     }
 
     /// <summary>
