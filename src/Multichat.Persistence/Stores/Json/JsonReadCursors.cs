@@ -33,7 +33,7 @@ internal sealed class JsonReadCursors(string folder)
 
         var next = new Dictionary<string, long>(cursors, StringComparer.Ordinal) { [participant] = sequence };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(new JsonReadsDocument { Epoch = document.Epoch, Cursors = next }, JsonStoreContext.Json.JsonReadsDocument);
-        context.ReplaceFile(Path, bytes);
+        context.WriteReads(Path, bytes);
 
         // Kept only once the file holds it: a failed write leaves the cache as the file is.
         _cursors = next;

@@ -138,21 +138,22 @@ internal sealed class JsonStoreContext(
         }
     }
 
-    /// <summary>
-    /// Replaces a small file atomically, as <see cref="WriteDocument"/> does (temp file, flush per the durability, rename),
-    /// for the files that need no fault points of their own.
-    /// </summary>
-    public void ReplaceFile(string path, byte[] bytes)
+    /// <summary>Replaces a session's <c>reads.json</c> atomically, as <see cref="WriteDocument"/> does the record (temp file, flush per the durability, rename).</summary>
+    public void WriteReads(string path, byte[] bytes)
     {
         var temp = path + ".tmp";
+        Faults?.Reach(JsonFaultPoints.ReadsBeforeWrite);
         using (var file = Files.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
         {
             file.Write(bytes);
             file.WriteByte((byte)'\n');
+            Faults?.Reach(JsonFaultPoints.ReadsAfterWrite);
             file.Flush(FlushToDisk);
+            Faults?.Reach(JsonFaultPoints.ReadsAfterFlush);
         }
 
         File.Move(temp, path, overwrite: true);
+        Faults?.Reach(JsonFaultPoints.ReadsAfterRename);
     }
 
     public void WriteDocument(string path, JsonSessionDocument document)
