@@ -11,7 +11,8 @@ namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
 /// The embedded default store: one folder per session under <c>{root}/sessions/</c>, holding <c>session.json</c>
-/// (replaced atomically) and <c>messages.jsonl</c> (append-only, one message a line). Several processes may open the
+/// (replaced atomically), <c>messages.jsonl</c> (append-only, one message a line) and, once a participant marked it
+/// read, <c>reads.json</c> (see JsonStore.Feed.cs). Several processes may open the
 /// same root: each session has a lock file, and the instance that took it keeps it while it stays busy (a lease, see
 /// <see cref="JsonLeases"/>), so a run of appends pays one write each and nothing for coordination; a waiting process
 /// makes the holder hand it over within milliseconds. See docs/storage/json.md.
