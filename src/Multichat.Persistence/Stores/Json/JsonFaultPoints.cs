@@ -53,6 +53,20 @@ internal static class JsonFaultPoints
     /// <summary><c>session.json</c> is the new record; the instance has not taken it as its state.</summary>
     public const string DocumentAfterRename = "json.document.after-rename";
 
+    // reads.json: a mark that moves a cursor.
+
+    /// <summary>The new cursors are serialized; nothing written, <c>reads.json</c> as before.</summary>
+    public const string ReadsBeforeWrite = "json.reads.before-write";
+
+    /// <summary><c>reads.json.tmp</c> holds the new cursors, not flushed; <c>reads.json</c> unchanged.</summary>
+    public const string ReadsAfterWrite = "json.reads.after-write";
+
+    /// <summary><c>reads.json.tmp</c> is flushed (fsynced with Durability.Full); not renamed.</summary>
+    public const string ReadsAfterFlush = "json.reads.after-flush";
+
+    /// <summary><c>reads.json</c> holds the new cursors; the instance has not taken them as its state.</summary>
+    public const string ReadsAfterRename = "json.reads.after-rename";
+
     // messages.jsonl compaction (trim): the record with the new floor and incarnation is already written.
 
     /// <summary>The record hides the trimmed lines; <c>messages.jsonl</c> unchanged, no temp file.</summary>

@@ -256,6 +256,10 @@ internal static class JsonSessionReplacement
         }
 
         File.Move(Path.Combine(state.Folder, StagedRecordName), state.SessionPath, overwrite: true);
+
+        // The new life has no read cursors (the archive holds none); deleted after the record, as the new epoch already
+        // hides the old file from a crash in between.
+        state.Reads.Delete();
         StampChanged(context);
 
         // The new record carries a new incarnation: this instance, and any other process at its next lease, drops

@@ -25,6 +25,9 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
 
     public JsonIdIndex Ids { get; } = new(Path.Combine(folder, "ids.idx"));
 
+    /// <summary>The participants' marked read cursors (<c>reads.json</c>).</summary>
+    public JsonReadCursors Reads { get; } = new(folder);
+
     /// <summary>
     /// Set under the gate when the store dropped this state from its cache (see JsonStore.EvictIdle). A caller that
     /// fetched it before and then took the gate must look the session up again, never use it.
@@ -68,8 +71,9 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
         // A restore cut short between its commit and its renames is finished first (see JsonSessionReplacement).
         JsonSessionReplacement.Recover(context, this);
 
-        // Another process may have replaced, grown or rebuilt the id file since our last lease.
+        // Another process may have replaced, grown or rebuilt the id file, or marked cursors, since our last lease.
         Ids.Uncheck();
+        Reads.Forget();
         Document = context.ReadDocument(SessionPath);
         if (Document is null)
         {
@@ -141,6 +145,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
     public void Forget()
     {
         ResetMessages();
+        Reads.Forget();
         Document = null;
     }
 
@@ -305,7 +310,11 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
         return count - keep;
     }
 
-    /// <summary>Deletes the record first (the session is gone from then on), then the messages and their id file; the folder and its lock stay.</summary>
+    /// <summary>
+    /// Deletes the record first (the session is gone from then on), then the messages, their id file and the read cursors;
+    /// the folder and its lock stay. Cursors left by a delete cut short belong to the old epoch and are never read as the
+    /// next life's.
+    /// </summary>
     public void Delete(JsonStoreContext context)
     {
         context.Faults?.Reach(JsonFaultPoints.DeleteBeforeRecord);
@@ -317,6 +326,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
         File.Delete(Log.Path + ".damaged");
         context.Faults?.Reach(JsonFaultPoints.DeleteAfterDamaged);
         Ids.Delete(context);
+        Reads.Delete();
         Forget();
     }
 
@@ -334,6 +344,7 @@ internal sealed class JsonSessionState(string key, string folder, int slot, File
         File.Delete(Log.Path);
         context.Faults?.Reach(JsonFaultPoints.ResetAfterDeleteMessages);
         Ids.Delete(context);
+        Reads.Delete();
         ResetMessages();
         context.WriteDocument(SessionPath, document);
         Document = document;

@@ -4,13 +4,15 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Backup;
 using Multichat.Persistence.Caching;
+using Multichat.Persistence.Feed;
 using Multichat.Persistence.Internal;
 
 namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
 /// The embedded default store: one folder per session under <c>{root}/sessions/</c>, holding <c>session.json</c>
-/// (replaced atomically) and <c>messages.jsonl</c> (append-only, one message a line). Several processes may open the
+/// (replaced atomically), <c>messages.jsonl</c> (append-only, one message a line) and, once a participant marked it
+/// read, <c>reads.json</c> (see JsonStore.Feed.cs). Several processes may open the
 /// same root: each session has a lock file, and the instance that took it keeps it while it stays busy (a lease, see
 /// <see cref="JsonLeases"/>), so a run of appends pays one write each and nothing for coordination; a waiting process
 /// makes the holder hand it over within milliseconds. See docs/storage/json.md.
@@ -50,6 +52,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
         _leases = new JsonLeases(_context);
         _catalog = new JsonCatalog(_context);
         _count = new JsonSessionCount(_context, _catalog);
+        _signals = new MessageSignalHub(FeedPoll, WatchFolder);
     }
 
     /// <summary>The store's name in telemetry and logs.</summary>
@@ -138,7 +141,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
 
     /// <summary>The delete itself; without the count lock the session count is left alone (it stays an upper bound).</summary>
     private Task<bool> DeleteSessionCoreAsync(string sessionId, CancellationToken cancellationToken) =>
-        RunAsync(sessionId, create: false, _context, static (state, context) =>
+        RunAsync(sessionId, create: false, (Context: _context, Signals: _signals, Id: sessionId), static (state, a) =>
         {
             if (state.Document is null)
             {
@@ -147,11 +150,14 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
 
             try
             {
-                state.Delete(context);
+                state.Delete(a.Context);
             }
             finally
             {
-                StampSessionsChanged(context, counted: true);
+                StampSessionsChanged(a.Context, counted: true);
+
+                // Its watchers find the session gone (also after a delete that failed part way: it may be gone).
+                a.Signals.Notify(a.Id);
             }
 
             return true;
@@ -175,7 +181,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
 
     public Task<IReadOnlyList<ChatMessage>> AppendMessagesAsync(
         string sessionId, IReadOnlyList<ChatMessage> messages, MessageLimit limit, CancellationToken cancellationToken = default) =>
-        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Limit: limit, Id: sessionId), static (state, a) =>
+        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Limit: limit, Id: sessionId, Signals: _signals), static (state, a) =>
         {
             if (state.Document is null)
             {
@@ -189,6 +195,8 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
                 state.Trim(a.Context, a.Limit.MaxMessages, compact: false);
             }
 
+            // This instance's watchers wake now, without waiting for the file watcher; they read once we let go of the gate.
+            a.Signals.Notify(a.Id);
             return stored;
         }, NotFound<IReadOnlyList<ChatMessage>>, cancellationToken);
 
@@ -208,7 +216,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
             state.Document is null ? 0 : state.Trim(a.Context, a.Keep, compact: true), static _ => 0L, cancellationToken);
 
     public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
-        RunAsync(session.SessionId, create: true, (Context: _context, Session: session, Replace: replaceExisting), static (state, a) =>
+        RunAsync(session.SessionId, create: true, (Context: _context, Session: session, Replace: replaceExisting, Signals: _signals), static (state, a) =>
         {
             var session = a.Session;
             if (state.Document is not null && !a.Replace)
@@ -224,6 +232,9 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
             {
                 // Imports do not keep the session count: the next create under a limit counts again.
                 StampSessionsChanged(a.Context, counted: false);
+
+                // A replaced session's watchers find its new life.
+                a.Signals.Notify(session.SessionId);
             }
 
             return true;
@@ -234,11 +245,26 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return JsonSessionReplacement.ReplaceAsync(
-            _context, session, batches, expected, commit => RunAsync(session.SessionId, create: true, commit, static (state, c) => c(state), missing: null, cancellationToken), cancellationToken);
+            _context,
+            session,
+            batches,
+            expected,
+            commit => RunAsync(session.SessionId, create: true, (Commit: commit, Signals: _signals, Id: session.SessionId), static (state, a) =>
+            {
+                try
+                {
+                    return a.Commit(state);
+                }
+                finally
+                {
+                    a.Signals.Notify(a.Id);
+                }
+            }, missing: null, cancellationToken),
+            cancellationToken);
     }
 
     public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
-        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Id: sessionId), static (state, a) =>
+        RunAsync(sessionId, create: false, (Context: _context, Messages: messages, Id: sessionId, Signals: _signals), static (state, a) =>
         {
             if (state.Document is null)
             {
@@ -246,6 +272,7 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
             }
 
             state.Import(a.Context, a.Messages);
+            a.Signals.Notify(a.Id);
             return true;
         }, NotFound<bool>, cancellationToken);
 
@@ -292,6 +319,8 @@ internal sealed partial class JsonStore : ISessionStore, ISessionReplacer, ISess
             return;
         }
 
+        // Feeds waiting for a hint read now, find the store disposed and end, which stops their file watchers.
+        _signals.NotifyAll();
         _leases.Close();
         foreach (var state in _states.Values)
         {

@@ -7,7 +7,8 @@ namespace Multichat.Persistence.Stores.Json;
 
 /// <summary>
 /// What the parts of one Json store instance share: its folders, clock, logger, durability, lock timeout, activity board,
-/// damage and mapping counts, how new files and folders are created, and how <c>session.json</c> is read and written.
+/// damage and mapping counts, how new files and folders are created, and how <c>session.json</c> and the other small
+/// files are read and written.
 /// Handed to the per-session state and the lease and listing parts instead of the store itself, so none of them calls
 /// back up into the store.
 /// </summary>
@@ -126,6 +127,33 @@ internal sealed class JsonStoreContext(
 
         return new StoreCorruptedException(
             $"A session.json file of the Json store at '{Root}' {problem}; restore it from a backup or delete that session's folder. The other sessions are not affected.", inner);
+    }
+
+    /// <summary>Counts and logs a damaged <c>reads.json</c>, which the caller sets aside: the session itself is served.</summary>
+    public void ReportDamagedReads(string problem)
+    {
+        if (Interlocked.Increment(ref _damaged) <= 100)
+        {
+            JsonStoreLog.DamagedReadsSetAside(Logger, problem);
+        }
+    }
+
+    /// <summary>Replaces a session's <c>reads.json</c> atomically, as <see cref="WriteDocument"/> does the record (temp file, flush per the durability, rename).</summary>
+    public void WriteReads(string path, byte[] bytes)
+    {
+        var temp = path + ".tmp";
+        Faults?.Reach(JsonFaultPoints.ReadsBeforeWrite);
+        using (var file = Files.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
+        {
+            file.Write(bytes);
+            file.WriteByte((byte)'\n');
+            Faults?.Reach(JsonFaultPoints.ReadsAfterWrite);
+            file.Flush(FlushToDisk);
+            Faults?.Reach(JsonFaultPoints.ReadsAfterFlush);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        Faults?.Reach(JsonFaultPoints.ReadsAfterRename);
     }
 
     public void WriteDocument(string path, JsonSessionDocument document)

@@ -9,4 +9,5 @@ namespace Multichat.Persistence.Stores.Json;
     WriteIndented = true)]
 [JsonSerializable(typeof(JsonSessionDocument))]
 [JsonSerializable(typeof(JsonFormatDocument))]
+[JsonSerializable(typeof(JsonReadsDocument))]
 internal sealed partial class JsonStoreJsonContext : JsonSerializerContext;

@@ -33,4 +33,12 @@ internal static partial class JsonStoreLog
     [LoggerMessage(EventId = 3008, Level = LogLevel.Error,
         Message = "A whole message line of {Length} bytes at byte {Offset} of a session's messages file lost its line break; moved to messages.jsonl.damaged, its sequence stays issued.")]
     public static partial void DamagedTailSetAside(ILogger logger, long offset, int length);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Error,
+        Message = "A session's reads.json is damaged: {Problem}. Moved to reads.json.damaged; that session's read cursors start again from none (its messages are not affected).")]
+    public static partial void DamagedReadsSetAside(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning,
+        Message = "Could not watch a session's folder for changes by other processes ({Reason}); its change feed polls every {Milliseconds} ms instead.")]
+    public static partial void FolderWatchFailed(ILogger logger, string reason, double milliseconds);
 }

@@ -18,7 +18,7 @@ internal static class JsonFaultChecks
     /// The Json store's integrity check, done on the files as a reader of the format would (not through the store):
     /// every <c>session.json</c> a whole record; every <c>messages.jsonl</c> ends with a line break (no torn tail), every
     /// line a whole message, sequences ascending, no id twice above the trim floor; every <c>ids.idx</c> with a table
-    /// header has slots that add up to its checksum. A deleted session's leftovers (a folder without <c>session.json</c>)
+    /// header has slots that add up to its checksum; every <c>reads.json</c> whole cursors. A deleted session's leftovers (a folder without <c>session.json</c>)
     /// are not a session and are not read. Returns the problems found (none when whole).
     /// </summary>
     public static List<string> Integrity(string root)
@@ -51,6 +51,23 @@ internal static class JsonFaultChecks
             }
 
             CheckLog(Path.Combine(folder, "messages.jsonl"), name, record!, problems);
+            var readsPath = Path.Combine(folder, "reads.json");
+            if (File.Exists(readsPath))
+            {
+                try
+                {
+                    var reads = JsonSerializer.Deserialize(File.ReadAllBytes(readsPath), JsonStoreContext.Json.JsonReadsDocument);
+                    if ((reads is null ? "no cursors" : reads.Problem(JsonMessageLine.MaxSequence)) is { } readsProblem)
+                    {
+                        problems.Add($"{name}/reads.json: {readsProblem}");
+                    }
+                }
+                catch (JsonException ex)
+                {
+                    problems.Add($"{name}/reads.json: {ex.Message}");
+                }
+            }
+
             var idsPath = Path.Combine(folder, "ids.idx");
             if (File.Exists(idsPath))
             {

@@ -26,6 +26,7 @@ internal static class JsonFaultScenarios
         // MaxMessagesPerSession 10: the append writes its line, then trims the oldest by a record write (no compaction).
         new Scenario("append over MaxMessagesPerSession", Setup: r => SeedAsync(r, 10), Act: r => AppendAsync(r, "m-11"), Verify: VerifyBoundedAsync) { MaxMessages = 10 },
         new Scenario("update", Setup: r => SeedAsync(r, 3), Act: UpdateAsync, Verify: VerifyUpdateAsync),
+        new Scenario("mark read", Setup: SeedMarkedAsync, Act: MarkAsync, Verify: VerifyMarkAsync),
         new Scenario("delete", Setup: r => SeedAsync(r, 5), Act: DeleteAsync, Verify: VerifyDeleteAsync) { MaxSessions = 3, LimitCheck = 3 },
         new Scenario("import", Setup: r => SeedAsync(r, 3), Act: r => ImportAsync(r, "imp", replace: false), Verify: VerifyImportAsync),
         new Scenario("import replacing", Setup: r => SeedAsync(r, 10), Act: r => ImportAsync(r, S, replace: true), Verify: VerifyImportAsync),
@@ -217,6 +218,25 @@ internal static class JsonFaultScenarios
     {
         run.MarkDisposed();
         return run.Store.DisposeAsync().AsTask();
+    }
+
+    private static async Task SeedMarkedAsync(FaultRun run)
+    {
+        await SeedAsync(run, 10);
+        await run.Store.MarkReadAsync(S, "b", 3, Ct);
+    }
+
+    private static async Task MarkAsync(FaultRun run) => await run.Store.MarkReadAsync(S, "b", 7, Ct);
+
+    /// <summary>The cursor is the old mark or the new one, never anything else; the messages are untouched; marking again lands.</summary>
+    private static async Task VerifyMarkAsync(FaultRun run, string because)
+    {
+        var cursor = (await run.Store.GetReadStateAsync(S, "b", Ct)).LastReadSequence;
+        cursor.Should().BeOneOf([3L, 7L], because);
+        run.Outcome ??= cursor == 7 ? "marked" : "not marked";
+        await VerifyAppendAsync(run, because);
+        (await run.Store.MarkReadAsync(S, "b", 7, Ct)).LastReadSequence.Should().Be(7, because);
+        (await run.Store.MarkReadAsync(S, "b", 5, Ct)).LastReadSequence.Should().Be(7, $"a cursor never moves backwards ({because})");
     }
 
     private static async Task DeleteAsync(FaultRun run) => await run.Store.DeleteSessionAsync(S, Ct);
