@@ -40,6 +40,13 @@ internal sealed class JsonReadCursors(string folder)
         return sequence;
     }
 
+    /// <summary>
+    /// Writes <paramref name="cursors"/> to <paramref name="path"/> tagged with <paramref name="epoch"/>: a guarded
+    /// replacement stages the session's cursors for the life it commits, so they go on with it.
+    /// </summary>
+    public static void WriteFor(JsonStoreContext context, string path, long epoch, Dictionary<string, long> cursors) =>
+        context.WriteReads(path, JsonSerializer.SerializeToUtf8Bytes(new JsonReadsDocument { Epoch = epoch, Cursors = cursors }, JsonStoreContext.Json.JsonReadsDocument));
+
     /// <summary>Deletes the file (the session's life ended); a new life starts without cursors.</summary>
     public void Delete()
     {

@@ -23,6 +23,10 @@ internal static class JsonSessionReplacement
     /// <summary>The new record, written (atomically, by rename) only after the staged messages are complete: the commit point.</summary>
     public const string StagedRecordName = "session.json.restore";
 
+    /// <summary>A guarded replacement's read cursors, tagged with the new life's epoch, written just before the commit
+    /// point and renamed over <c>reads.json</c> with the rest.</summary>
+    public const string StagedReadsName = "reads.json.restore";
+
     // Held (FileShare.None, like .lock) by a replacement from its first staged byte to its commit: replacements of one
     // session queue on it, and a lock holder deletes a staged file only when no replacement holds it (a dead one's leftover).
     private const string ReplacingLockName = ".restore.lock";
@@ -72,6 +76,17 @@ internal static class JsonSessionReplacement
                 // Stamped before the commit too, so a kill after it still makes the next create under a limit count again.
                 StampChanged(context);
 
+                // A guarded replacement (re-encryption) continues the session's life: its cursors, read under this lock
+                // (no mark can land until we let go), go on with it. A restore's new life starts without.
+                if (expected is not null)
+                {
+                    var cursors = state.Reads.Read(context, state.Document!, state.Snapshot().LastSequence);
+                    if (cursors.Count > 0)
+                    {
+                        JsonReadCursors.WriteFor(context, Path.Combine(state.Folder, StagedReadsName), document.Epoch, cursors);
+                    }
+                }
+
                 // From the staged record on, the replacement is committed: the staged messages must stay for the roll-forward.
                 context.WriteDocument(Path.Combine(state.Folder, StagedRecordName), document);
                 committed = true;
@@ -86,6 +101,7 @@ internal static class JsonSessionReplacement
             if (!committed && replacing is not null)
             {
                 TryDelete(staged);
+                TryDelete(Path.Combine(folder, StagedReadsName));
             }
 
             replacing?.Dispose();
@@ -114,6 +130,7 @@ internal static class JsonSessionReplacement
             {
                 using var replacing = context.Files.Open(Path.Combine(state.Folder, ReplacingLockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
                 File.Delete(staged);
+                File.Delete(Path.Combine(state.Folder, StagedReadsName));
             }
             catch (IOException)
             {
@@ -257,9 +274,14 @@ internal static class JsonSessionReplacement
 
         File.Move(Path.Combine(state.Folder, StagedRecordName), state.SessionPath, overwrite: true);
 
-        // The new life has no read cursors (the archive holds none); deleted after the record, as the new epoch already
-        // hides the old file from a crash in between.
+        // The cursors a guarded replacement staged go on with the new life; otherwise it has none (a restore marks the
+        // archive's after this). Either way after the record: the new epoch already hides the old file from a crash in between.
+        var reads = Path.Combine(state.Folder, StagedReadsName);
         state.Reads.Delete();
+        if (File.Exists(reads))
+        {
+            File.Move(reads, state.Reads.Path, overwrite: false);
+        }
         StampChanged(context);
 
         // The new record carries a new incarnation: this instance, and any other process at its next lease, drops
