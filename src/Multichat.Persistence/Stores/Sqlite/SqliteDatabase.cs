@@ -243,6 +243,17 @@ internal sealed partial class SqliteDatabase : IAsyncDisposable
     private Exception LockTimeout(string operation, CancellationToken cancellationToken) =>
         SqliteErrors.Map(new SqliteException("database is locked", 5), operation, DataSource, cancellationToken);
 
+    /// <summary>
+    /// A reader connection outside the pool, for a caller that keeps it open (the change poller). The store is opened
+    /// first, so the file is created with its permissions and schema by the writer, never by this connection.
+    /// </summary>
+    public async Task<SqliteConnectionLease> OpenDedicatedReaderAsync(string operation, CancellationToken cancellationToken)
+    {
+        await EnsureOpenAsync(operation, SqliteDeadline.Start(_busyTimeout), cancellationToken).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));
+        return SqliteConnectionLease.Open(_connectionString, _durability, readOnly: true, _busyTimeout);
+    }
+
     private SqliteConnectionLease RentReader()
     {
         ObjectDisposedException.ThrowIf(_disposed, typeof(SqliteStore));

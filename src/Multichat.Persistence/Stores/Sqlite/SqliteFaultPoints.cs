@@ -178,6 +178,17 @@ internal static class SqliteFaultPoints
     /// <summary>The new session is committed; the caller has not been answered.</summary>
     public const string ReplaceAfterCommit = "sqlite.replace.after-commit";
 
+    // MarkRead: one transaction (the session's head checked, then the cursor raised).
+
+    /// <summary>The mark has not begun its transaction.</summary>
+    public const string MarkReadBeforeBegin = "sqlite.mark-read.before-begin";
+
+    /// <summary>The cursor is raised in the open transaction, not committed.</summary>
+    public const string MarkReadBeforeCommit = "sqlite.mark-read.before-commit";
+
+    /// <summary>The mark is committed; the caller has not been answered.</summary>
+    public const string MarkReadAfterCommit = "sqlite.mark-read.after-commit";
+
     // Closing: the last connection to close checkpoints the WAL into the database file (the only checkpoint the store
     // causes itself; SQLite's automatic checkpoint runs inside a COMMIT, between a before-commit and its after-commit).
 

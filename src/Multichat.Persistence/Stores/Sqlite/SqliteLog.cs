@@ -10,4 +10,7 @@ internal static partial class SqliteLog
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Debug, Message = "The Sqlite database was busy (another writer); retrying {Operation}, attempt {Attempt}.")]
     public static partial void BusyRetry(ILogger logger, string operation, int attempt);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "Polling the Sqlite database for other connections' commits failed; watchers were woken to read it, and the poll retries in a second.")]
+    public static partial void ChangePollFailed(ILogger logger, Exception exception);
 }

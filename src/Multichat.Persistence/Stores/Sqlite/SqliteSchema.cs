@@ -11,7 +11,7 @@ namespace Multichat.Persistence.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build writes. A file with a higher one was written by a newer build.</summary>
-    public const long CurrentVersion = 5;
+    public const long CurrentVersion = 6;
 
     /// <summary>Marks the file as ours in the SQLite header (<c>PRAGMA application_id</c>): "MCHT".</summary>
     public const long ApplicationId = 0x4D434854;
@@ -103,6 +103,19 @@ internal static class SqliteSchema
         // this step, and by a process of an older build that had the file open, have 0.
         """
         ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+        """,
+
+        // 5 → 6: read cursors, the highest sequence each participant marked read (SessionPersistence.MarkReadAsync);
+        // unread counts are computed from the messages, never stored. Keyed by session first, so a session's cursors
+        // are one range, and the cascade removes them with the session row on every path that deletes or replaces it
+        // (delete, eviction, import with replace, restore), as it does the messages and participant rows.
+        """
+        CREATE TABLE read_cursors (
+            session_id  TEXT    NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+            participant TEXT    NOT NULL,
+            seq         INTEGER NOT NULL,
+            PRIMARY KEY (session_id, participant)
+        ) WITHOUT ROWID;
         """,
     ];
 

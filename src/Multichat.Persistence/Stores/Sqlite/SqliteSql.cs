@@ -145,6 +145,29 @@ internal static class SqliteSql
         "DELETE FROM messages WHERE session_id = $sid AND seq <= (SELECT seq FROM messages WHERE session_id = $sid ORDER BY seq LIMIT 1 OFFSET $offset)",
         "$sid", "$offset");
 
+    /// <summary>
+    /// Raises a participant's read cursor to <c>$seq</c> (a monotonic max: a lower mark keeps the stored one) and
+    /// returns the cursor after it. Run after the caller checked the session and its last sequence in the same transaction.
+    /// </summary>
+    public static readonly SqliteStatement MarkRead = new(
+        """
+        INSERT INTO read_cursors (session_id, participant, seq) VALUES ($sid, $participant, $seq)
+        ON CONFLICT (session_id, participant) DO UPDATE SET seq = max(seq, excluded.seq)
+        RETURNING seq
+        """,
+        "$sid", "$participant", "$seq");
+
+    /// <summary>
+    /// A session's read cursors in one statement, so one snapshot: no row when there is no such session, one row with
+    /// a NULL participant when it has no cursor.
+    /// </summary>
+    public static readonly SqliteStatement SelectReadCursors = new(
+        "SELECT c.participant, c.seq FROM sessions AS s LEFT JOIN read_cursors AS c ON c.session_id = s.session_id WHERE s.session_id = $sid",
+        "$sid");
+
+    /// <summary>Changes whenever another connection commits to the file (https://sqlite.org/pragma.html#pragma_data_version).</summary>
+    public static readonly SqliteStatement DataVersion = new("PRAGMA data_version");
+
     public static readonly SqliteStatement ListSessionIds = new(
         "SELECT session_id FROM sessions WHERE session_id > $after ORDER BY session_id LIMIT $limit", "$after", "$limit");
 

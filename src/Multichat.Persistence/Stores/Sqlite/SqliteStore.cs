@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Backup;
 using Multichat.Persistence.Caching;
+using Multichat.Persistence.Feed;
 using Multichat.Persistence.Internal;
 using Multichat.Persistence.Maintenance;
 
@@ -17,9 +18,10 @@ namespace Multichat.Persistence.Stores.Sqlite;
 /// <remarks>
 /// This type maps the contract onto the parts: <see cref="SqliteDatabase"/> (connections, transactions, retries),
 /// <see cref="SqliteSessionCommands"/>, <see cref="SqliteMessageCommands"/>, <see cref="SqliteImport"/> (the writes,
-/// each one transaction) and <see cref="SqliteQueries"/> (the reads).
+/// each one transaction), <see cref="SqliteQueries"/> (the reads), and for the change feed <see cref="SqliteReadCursors"/>
+/// and <see cref="SqliteChangePoller"/> (see SqliteStore.Feed.cs).
 /// </remarks>
-internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHeadSource
+internal sealed partial class SqliteStore : ISessionStore, ISessionReplacer, ISessionHeadSource
 {
     /// <summary>The file name inside <see cref="SessionPersistenceOptions.StoragePath"/>.</summary>
     public const string FileName = "sessions.db";
@@ -54,6 +56,8 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHea
             logger);
         _clock = options.TimeProvider;
         _logger = logger;
+        _poller = new SqliteChangePoller(ct => _database.OpenDedicatedReaderAsync("WatchMessages", ct), FallbackPollInterval, logger);
+        _signals = _poller.Signals;
     }
 
     public string Name => "sqlite";
@@ -72,6 +76,7 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHea
         foreach (var id in evicted)
         {
             SessionEvictionLog.Report(_logger, Name, id, created.SessionId, limit.MaxSessions);
+            _signals.Notify(id);
         }
 
         return created;
@@ -88,8 +93,18 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHea
         _database.WriteAsync(
             SqliteWriteSteps.Update, (session, _clock), static (lease, state) => SqliteSessionCommands.Update(lease, state.session, state._clock), cancellationToken);
 
-    public Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        _database.WriteAsync(SqliteWriteSteps.Delete, sessionId, static (lease, sessionId) => SqliteSessionRows.DeleteSession(lease, sessionId), cancellationToken);
+    public async Task<bool> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var deleted = await _database.WriteAsync(
+            SqliteWriteSteps.Delete, sessionId, static (lease, sessionId) => SqliteSessionRows.DeleteSession(lease, sessionId), cancellationToken)
+            .ConfigureAwait(false);
+        if (deleted)
+        {
+            _signals.Notify(sessionId);
+        }
+
+        return deleted;
+    }
 
     public Task<SessionPage> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken = default)
     {
@@ -127,9 +142,11 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHea
         // A message id seen before is the rare case (a retry): try the shorter transaction that assumes every message
         // is new, and only when one is not (or under Reject, when the batch might not fit), run the one that looks ids up.
         var state = (sessionId, messages, limit, _clock);
-        return await _database.WriteAsync(SqliteWriteSteps.Append, state, SqliteMessageCommands.AppendAssumingNew, cancellationToken).ConfigureAwait(false)
+        var stored = await _database.WriteAsync(SqliteWriteSteps.Append, state, SqliteMessageCommands.AppendAssumingNew, cancellationToken).ConfigureAwait(false)
             ?? await _database.WriteAsync(SqliteWriteSteps.Append, state, SqliteMessageCommands.AppendWithLookups, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The append with id lookups always completes.");
+        _signals.Notify(sessionId);
+        return stored;
     }
 
     public Task<MessagePage> GetMessagesAsync(string sessionId, MessageQuery query, CancellationToken cancellationToken = default) =>
@@ -140,25 +157,37 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHea
         _database.WriteAsync(
             SqliteWriteSteps.Trim, (sessionId, keepLatest), static (lease, state) => SqliteMessageCommands.Trim(lease, state.sessionId, state.keepLatest), cancellationToken);
 
-    public Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default) =>
-        _database.WriteAsync(
+    public async Task ImportSessionAsync(ChatSession session, bool replaceExisting, CancellationToken cancellationToken = default)
+    {
+        await _database.WriteAsync(
             SqliteWriteSteps.ImportSession,
             (record: SessionRecords.Imported(session), replaceExisting),
             static (lease, state) => SqliteImport.Session(lease, state.record, state.replaceExisting),
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
 
-    public Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default) =>
-        _database.WriteAsync(
-            SqliteWriteSteps.ImportMessages, (sessionId, messages), static (lease, state) => SqliteImport.Messages(lease, state.sessionId, state.messages), cancellationToken);
+        // A replaced session's watchers must learn of its new life.
+        _signals.Notify(session.SessionId);
+    }
+
+    public async Task ImportMessagesAsync(string sessionId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken = default)
+    {
+        await _database.WriteAsync(
+            SqliteWriteSteps.ImportMessages, (sessionId, messages), static (lease, state) => SqliteImport.Messages(lease, state.sessionId, state.messages), cancellationToken)
+            .ConfigureAwait(false);
+        _signals.Notify(sessionId);
+    }
 
     /// <summary>One write transaction for the whole session, committed once its last batch is written (see <see cref="SqliteSessionReplacement"/>).</summary>
-    public Task ReplaceSessionAsync(
-        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken) =>
-        _database.WriteStreamingAsync(
+    public async Task ReplaceSessionAsync(
+        ChatSession session, IAsyncEnumerable<IReadOnlyList<ChatMessage>> batches, ReplacementExpectation? expected, CancellationToken cancellationToken)
+    {
+        await _database.WriteStreamingAsync(
             SqliteWriteSteps.ReplaceSession,
             (record: SessionRecords.Imported(session), batches, expected),
             static (lease, state, ct) => SqliteSessionReplacement.ReplaceAsync(lease, state.record, state.batches, state.expected, ct),
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        _signals.Notify(session.SessionId);
+    }
 
     public Task<HealthReport> CheckHealthAsync(CancellationToken cancellationToken = default) =>
         _database.ReadAsync("CheckHealth", (Name, _database.Damage), SqliteQueries.Health, cancellationToken);
@@ -166,5 +195,18 @@ internal sealed class SqliteStore : ISessionStore, ISessionReplacer, ISessionHea
     public Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) =>
         _database.ReadAsync("GetStatistics", Name, SqliteQueries.Statistics, cancellationToken);
 
-    public ValueTask DisposeAsync() => _database.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        // The poll's connection closes before the writer's, so the writer's close is the last and checkpoints the WAL.
+        await _poller.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _database.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Watchers read once more and end (the store is disposed) instead of sleeping until their fallback poll.
+            _signals.NotifyAll();
+        }
+    }
 }

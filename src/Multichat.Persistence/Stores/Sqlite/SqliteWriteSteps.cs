@@ -33,4 +33,7 @@ internal sealed record SqliteWriteSteps(string Operation, string BeforeBegin, st
 
     public static readonly SqliteWriteSteps ReplaceSession = new(
         "ReplaceSession", SqliteFaultPoints.ReplaceBeforeBegin, SqliteFaultPoints.ReplaceBeforeCommit, SqliteFaultPoints.ReplaceAfterCommit);
+
+    public static readonly SqliteWriteSteps MarkRead = new(
+        "MarkRead", SqliteFaultPoints.MarkReadBeforeBegin, SqliteFaultPoints.MarkReadBeforeCommit, SqliteFaultPoints.MarkReadAfterCommit);
 }

@@ -153,9 +153,35 @@ public sealed class SqliteSchemaTests : IDisposable
             (await heads.GetHeadAsync("beta", Ct))!.Value.Epoch.Should().NotBe(0);
         }
 
-        Pragma(DatabasePath, "user_version").Should().Be(SqliteSchema.CurrentVersion).And.Be(5L);
+        Pragma(DatabasePath, "user_version").Should().Be(SqliteSchema.CurrentVersion);
         Pragma(DatabasePath, "integrity_check").Should().Be("ok");
         Query(DatabasePath, "SELECT session_id FROM sessions WHERE epoch = 0").Should().Equal("alpha");
+    }
+
+    [Fact]
+    public async Task Open_SchemaVersionFiveFixture_MigratesKeepingEverythingAndCursorsGoWithTheirSession()
+    {
+        File.Copy(SqliteTestFiles.Fixture("schema-v5.db"), DatabasePath);
+
+        await using (var store = Open(_folder))
+        {
+            var heads = (ISessionHeadSource)SessionStorePipeline.Unwrap(store.Store);
+            (await heads.GetHeadAsync("alpha", Ct)).Should().Be(new SessionHead(Epoch: 7001, Version: 2, LastSequence: 2, MessageCount: 2));
+            (await heads.GetHeadAsync("beta", Ct)).Should().Be(new SessionHead(Epoch: 7002, Version: 1, LastSequence: 0, MessageCount: 0));
+            (await store.GetMessagesAsync("alpha", 50, Ct)).Select(m => (m.Sequence, m.Id, m.Sender, m.Content))
+                .Should().Equal((1L, "m-1", "Alice", "Hello"), (2L, "m-2", "Bob", "Hi"));
+
+            // No cursor was stored before v6: the read states come from the messages alone.
+            (await store.GetReadStateAsync("alpha", "Alice", Ct)).Should().Be(new ReadState("alpha", "Alice", 1, 1, 2));
+            (await store.MarkReadAsync("alpha", "Alice", 2, Ct)).Should().Be(new ReadState("alpha", "Alice", 2, 0, null));
+            await store.MarkReadAsync("beta", "Bob", 0, Ct);
+            await store.DeleteSessionAsync("beta", Ct);
+        }
+
+        Pragma(DatabasePath, "user_version").Should().Be(SqliteSchema.CurrentVersion).And.Be(6L);
+        Pragma(DatabasePath, "integrity_check").Should().Be("ok");
+        Query(DatabasePath, "SELECT session_id || ':' || participant || ':' || seq FROM read_cursors").Should().Equal("alpha:Alice:2");
+        Query(DatabasePath, "SELECT session_id FROM sessions ORDER BY session_id").Should().Equal("alpha");
     }
 
     [Fact]
