@@ -82,6 +82,10 @@ internal sealed class RedisConnection : IAsyncDisposable
     /// </summary>
     public int Epoch => Volatile.Read(ref _epoch);
 
+    /// <summary>Raised when a connection of the multiplexer (commands or subscriptions) is restored after it failed:
+    /// what was published meanwhile was not heard (see <see cref="RedisFeedHints"/>).</summary>
+    public event Action<ConnectionType>? Restored;
+
     /// <summary>The connected multiplexer (connecting it on the first call, within the connect timeout and <paramref name="cancellationToken"/>).</summary>
     public ValueTask<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
     {
@@ -307,6 +311,7 @@ internal sealed class RedisConnection : IAsyncDisposable
 
             Volatile.Write(ref _authenticationFailing, false);
             RedisLog.ConnectionRestored(_logger, e.ConnectionType);
+            Restored?.Invoke(e.ConnectionType);
         };
         bool disposed;
         lock (_gate)
