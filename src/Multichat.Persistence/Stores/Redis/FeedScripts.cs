@@ -40,7 +40,7 @@ internal static class FeedScripts
           redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
           return {1, ARGV[2]}
         end
-        return {1, raw}
+        return {1, raw or '0'}
         """;
 
     /// <summary>The session's cursors as HGETALL gives them (participant, sequence, …); nil when there is no session.</summary>
