@@ -53,6 +53,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
 
         options.AbortOnConnectFail = false;
+
+        // The scripts publish the feed's hints on channels named after the key prefix (see RedisFeedHints); a channel
+        // prefix would make this multiplexer subscribe to other names and hear none of them. Nothing else of the
+        // store's own multiplexer uses pub/sub.
+        options.ChannelPrefix = default;
         if (!Mentions(text, "connectTimeout"))
         {
             options.ConnectTimeout = Milliseconds(store.ConnectTimeout);
