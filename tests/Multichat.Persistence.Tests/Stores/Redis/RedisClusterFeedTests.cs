@@ -21,6 +21,9 @@ public sealed class RedisClusterFeedTests(RedisClusterFixture cluster) : IAsyncL
         RedisFeedScenarios.AppendFromAnotherMultiplexer_ReachesTheWatcherByItsHintAsync(cluster, _prefix);
 
     [Fact]
+    public Task AddMessage_OnACluster_PublishesItsHintSharded() => RedisFeedScenarios.Append_PublishesItsHintWithAsync(cluster, _prefix, "spublish");
+
+    [Fact]
     public Task Listen_SubscriptionConnectionKilledOnACluster_WakesTheWatcherWhenRestored() =>
         RedisFeedScenarios.SubscriptionConnectionKilled_WakesEveryWatcherWhenRestoredAsync(cluster, _prefix);
 

@@ -53,6 +53,21 @@ internal static class RedisFeedScenarios
         received.Should().Equal("m-1", "m-2", "m-3");
     }
 
+    /// <summary>One append publishes its hint with <paramref name="expected"/> ("spublish" or "publish") and not the other.</summary>
+    public static async Task Append_PublishesItsHintWithAsync(RedisFixture redis, string prefix, string expected)
+    {
+        await using var writer = Open(redis, prefix);
+        await writer.CreateSessionAsync("s-1", ["Agent-1"], cancellationToken: Ct);
+        var before = await redis.CommandStatsAsync();
+
+        await writer.AddMessageAsync(Message("m-1"), Ct);
+
+        var after = await redis.CommandStatsAsync();
+        var other = expected == "spublish" ? "publish" : "spublish";
+        (after.GetValueOrDefault(expected) - before.GetValueOrDefault(expected)).Should().Be(1);
+        after.GetValueOrDefault(other).Should().Be(before.GetValueOrDefault(other));
+    }
+
     public static async Task SubscriptionConnectionKilled_WakesEveryWatcherWhenRestoredAsync(RedisFixture redis, string prefix)
     {
         var clock = new FakeTimeProvider();

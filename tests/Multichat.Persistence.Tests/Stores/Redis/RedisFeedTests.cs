@@ -21,6 +21,9 @@ public sealed class RedisFeedTests(RedisSingleNodeFixture redis) : IAsyncLifetim
         RedisFeedScenarios.AppendFromAnotherMultiplexer_ReachesTheWatcherByItsHintAsync(redis, _prefix);
 
     [Fact]
+    public Task AddMessage_OnASingleNode_PublishesItsHintClassically() => RedisFeedScenarios.Append_PublishesItsHintWithAsync(redis, _prefix, "publish");
+
+    [Fact]
     public Task Listen_SubscriptionConnectionKilled_WakesTheWatcherWhenRestored() =>
         RedisFeedScenarios.SubscriptionConnectionKilled_WakesEveryWatcherWhenRestoredAsync(redis, _prefix);
 
