@@ -30,9 +30,10 @@ internal static class MessageScripts
 
     /// <summary>
     /// One round trip: idempotency (id → seq map), the Reject limit, sequences, writes, counters, activity indexes and
-    /// trimming. KEYS[4] the bucket's recency index, KEYS[5] its statistics; ARGV: now (ticks), the activity score, the
-    /// most messages to keep (TrimOldest; 0 = all), the most messages the session may hold (Reject; 0 = no limit),
-    /// then id and body per message. Returns per input message the new sequence (a number) or the stored original
+    /// trimming, and the feed's hint when anything was added. KEYS[4] the bucket's recency index, KEYS[5] its statistics;
+    /// ARGV: now (ticks), the activity score, the most messages to keep (TrimOldest; 0 = all), the most messages the
+    /// session may hold (Reject; 0 = no limit), the hint's mode (see <see cref="FeedScripts.HintFunction"/>), then id
+    /// and body per message. Returns per input message the new sequence (a number) or the stored original
     /// member (a string), or nil when there is no session, or the string 'ids' when the id map is damaged beyond the
     /// repair below, or the string 'quota STORED NEW' when the Reject limit refuses the batch (in both cases nothing of
     /// the batch was written).
@@ -51,7 +52,7 @@ internal static class MessageScripts
     /// stored count <c>n</c> (after trims) plus them passes the limit, nothing is written. A batch of stored ids only
     /// is never refused. The script is atomic, so appenders on any number of machines never pass the limit together.</para>
     /// </remarks>
-    public const string Append = TrimFunction + """
+    public const string Append = TrimFunction + FeedScripts.HintFunction + """
         local meta = redis.call('HMGET', KEYS[1], 'l', 'n', 'k')
         if not meta[1] then return false end
         local first = tonumber(meta[1])
@@ -70,7 +71,7 @@ internal static class MessageScripts
         if limit > 0 then
           local new = 0
           local seen = {}
-          for i = 5, #ARGV, 2 do
+          for i = 6, #ARGV, 2 do
             local id = ARGV[i]
             if not seen[id] then
               seen[id] = true
@@ -83,7 +84,7 @@ internal static class MessageScripts
         local last = first
         local out = {}
         local fresh = {}
-        for i = 5, #ARGV, 2 do
+        for i = 6, #ARGV, 2 do
           local id = ARGV[i]
           if fresh[id] then
             out[#out + 1] = fresh[id]
@@ -103,14 +104,15 @@ internal static class MessageScripts
           redis.call('HSET', KEYS[1], 'l', last, 'u', ARGV[1], 'n', n + added, 'k', ARGV[2])
           redis.call('HINCRBY', KEYS[5], 'messages', added)
           -- The indexes hold whole milliseconds: within the millisecond they already show, they are up to date.
+          local base = string.sub(KEYS[4], 1, -8)
+          local sid = string.sub(KEYS[1], #base + 4)
           if meta[3] ~= ARGV[2] then
-            local base = string.sub(KEYS[4], 1, -8)
-            local sid = string.sub(KEYS[1], #base + 4)
             redis.call('ZADD', KEYS[4], ARGV[2], sid)
             for p in string.gmatch(redis.call('HGET', KEYS[1], 'p'), '[^\n]+') do
               redis.call('ZADD', base .. ':p:' .. p, ARGV[2], sid)
             end
           end
+          hint(ARGV[5], base, sid)
         end
         local max = tonumber(ARGV[3])
         if max > 0 then trim(KEYS[1], KEYS[2], KEYS[3], KEYS[5], max) end
@@ -133,27 +135,28 @@ internal static class MessageScripts
         """;
 
     /// <summary>
-    /// Imports messages with their sequences (ARGV: sequence, id, body per message); KEYS[4] the bucket's statistics.
+    /// Imports messages with their sequences (ARGV[1] the hint's mode, then sequence, id, body per message); KEYS[4] the
+    /// bucket's statistics. The feed's hint goes out with the write.
     /// The order against what is stored is checked here (it returns {-2, last stored sequence} when the batch does not
     /// follow it) so a concurrent writer cannot slip in between check and write; {-1} when there is no session; {-3, id}
     /// (nothing written) when an id is stored already or repeats in the batch, which would break the one-entry-per-message
     /// rule of the id map that <see cref="Append"/> checks.
     /// </summary>
-    public const string ImportMessages = """
+    public const string ImportMessages = FeedScripts.HintFunction + """
         local l = redis.call('HGET', KEYS[1], 'l')
         if not l then return {-1} end
         local tail = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
         local stored = 0
         if tail[2] then stored = tonumber(tail[2]) end
-        if tonumber(ARGV[1]) <= stored then return {-2, stored} end
+        if tonumber(ARGV[2]) <= stored then return {-2, stored} end
         local seen = {}
-        for i = 2, #ARGV, 3 do
+        for i = 3, #ARGV, 3 do
           if seen[ARGV[i]] or redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then return {-3, ARGV[i]} end
           seen[ARGV[i]] = true
         end
         local count = 0
         local top = tonumber(l)
-        for i = 1, #ARGV, 3 do
+        for i = 2, #ARGV, 3 do
           redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i] .. '\n' .. ARGV[i + 1] .. '\n' .. ARGV[i + 2])
           redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i])
           count = count + 1
@@ -162,6 +165,8 @@ internal static class MessageScripts
         redis.call('HINCRBY', KEYS[1], 'n', count)
         redis.call('HSET', KEYS[1], 'l', top)
         redis.call('HINCRBY', KEYS[4], 'messages', count)
+        local base = string.sub(KEYS[4], 1, -7)
+        hint(ARGV[1], base, string.sub(KEYS[1], #base + 4))
         return {1}
         """;
 }

@@ -53,6 +53,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
 
         options.AbortOnConnectFail = false;
+
+        // The scripts publish the feed's hints on channels named after the key prefix (see RedisFeedHints); a channel
+        // prefix would make this multiplexer subscribe to other names and hear none of them. Nothing else of the
+        // store's own multiplexer uses pub/sub.
+        options.ChannelPrefix = default;
         if (!Mentions(text, "connectTimeout"))
         {
             options.ConnectTimeout = Milliseconds(store.ConnectTimeout);
@@ -81,6 +86,10 @@ internal sealed class RedisConnection : IAsyncDisposable
     /// <see cref="RedisReplicaAcknowledgement"/> refuses a confirmation when this changed in between.
     /// </summary>
     public int Epoch => Volatile.Read(ref _epoch);
+
+    /// <summary>Raised when a connection of the multiplexer (commands or subscriptions) is restored after it failed:
+    /// what was published meanwhile was not heard (see <see cref="RedisFeedHints"/>).</summary>
+    public event Action<ConnectionType>? Restored;
 
     /// <summary>The connected multiplexer (connecting it on the first call, within the connect timeout and <paramref name="cancellationToken"/>).</summary>
     public ValueTask<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
@@ -307,6 +316,7 @@ internal sealed class RedisConnection : IAsyncDisposable
 
             Volatile.Write(ref _authenticationFailing, false);
             RedisLog.ConnectionRestored(_logger, e.ConnectionType);
+            Restored?.Invoke(e.ConnectionType);
         };
         bool disposed;
         lock (_gate)

@@ -20,10 +20,18 @@ namespace Multichat.Persistence.Stores.Redis;
 /// absent before epochs existed).</item>
 /// <item><c>B:q:&lt;sessionId&gt;</c> sorted set: messages, score = sequence, member = <c>seq LF id LF json</c>.</item>
 /// <item><c>B:i:&lt;sessionId&gt;</c> hash: message id → sequence, for idempotent appends.</item>
+/// <item><c>B:r:&lt;sessionId&gt;</c> hash: participant → read cursor (the highest sequence it marked read); only
+/// participants that marked anything. Every script that ends a session's life (delete, eviction, a replacing import
+/// or restore) removes it, finding it as it finds the participant indexes, from the bucket's base and the id; a create
+/// removes a leftover too.</item>
 /// <item><c>B:recent</c> sorted set: session ids by last activity (UTC milliseconds since 0001-01-01).</item>
 /// <item><c>B:p:&lt;participant&gt;</c> sorted set: that participant's session ids by last activity.</item>
 /// <item><c>B:stats</c> hash: <c>messages</c>, the number of messages the bucket's sessions hold.</item>
 /// </list>
+/// <para>The change feed's channel of bucket <c>NN</c> is <c>B:feed</c> (no key: a pub/sub channel, see
+/// <see cref="RedisFeedHints"/>): the scripts that add messages to a session or end its life publish the session id
+/// there, with <c>SPUBLISH</c> on Redis Cluster (the channel's hash tag is the bucket's, so it is the script's slot) and
+/// <c>PUBLISH</c> elsewhere.</para>
 /// <para>Store-wide, under their own hash tag <c>{sessions}</c> (see <see cref="RedisSessionLimit"/>):</para>
 /// <list type="bullet">
 /// <item><c>P{sessions}:count</c> hash: <c>n</c> the number of sessions, <c>e</c> how often <c>n</c> changed.</item>
@@ -98,6 +106,9 @@ internal sealed class RedisKeys
     }
 
     public RedisKey Recent(int bucket) => _recent[bucket];
+
+    /// <summary>The name of bucket <paramref name="bucket"/>'s feed channel (the scripts build it from the base the same way).</summary>
+    public string FeedChannel(int bucket) => _bases[bucket] + ":feed";
 
     public RedisKey Participant(int bucket, string participant) => _bases[bucket] + ":p:" + participant;
 

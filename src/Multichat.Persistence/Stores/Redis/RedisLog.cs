@@ -23,4 +23,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "A session index of a bucket holds data of another type; that bucket's sessions were left out of a listing. Delete the index key; each session is indexed again by its next change.")]
     public static partial void DamagedIndexSkipped(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "The change feed could not subscribe to or unsubscribe from a bucket's channel; its watchers read the store every poll interval until the connection is restored.")]
+    public static partial void FeedSubscriptionFailed(ILogger logger, Exception exception);
 }

@@ -13,19 +13,20 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
         var keys = context.Keys.For(sessionId);
         var now = context.Clock.GetUtcNow();
         // The bucket's base and the session id are not sent: the script cuts them from KEYS[4] and KEYS[1] when needed.
-        var values = new RedisValue[4 + (messages.Count * 2)];
+        var values = new RedisValue[5 + (messages.Count * 2)];
         values[0] = now.UtcTicks;
         values[1] = RedisRecordCodec.Score(now.UtcTicks);
         values[2] = limit.Trims ? limit.MaxMessages : 0;
         values[3] = limit.Rejects ? limit.MaxMessages : 0;
+        values[4] = await context.Runner.HintModeAsync(cancellationToken).ConfigureAwait(false);
         var records = new ChatMessage[messages.Count];
         for (var i = 0; i < messages.Count; i++)
         {
             // The stored form (timestamp, metadata copy) is fixed before the script runs; only the sequence comes back.
             var record = MessageRecords.Stored(messages[i], 0, now);
             records[i] = record;
-            values[4 + (2 * i)] = record.Id;
-            values[5 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(record);
+            values[5 + (2 * i)] = record.Id;
+            values[6 + (2 * i)] = RedisRecordCodec.EncodeMessageBody(record);
         }
 
         var faults = context.Faults;
@@ -142,13 +143,14 @@ internal sealed class RedisMessageCommands(RedisStoreContext context)
         }
 
         var keys = context.Keys.For(sessionId);
-        var values = new RedisValue[messages.Count * 3];
+        var values = new RedisValue[1 + (messages.Count * 3)];
+        values[0] = await context.Runner.HintModeAsync(cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < messages.Count; i++)
         {
             var record = MessageRecords.Imported(messages[i]);
-            values[3 * i] = record.Sequence;
-            values[(3 * i) + 1] = record.Id;
-            values[(3 * i) + 2] = RedisRecordCodec.EncodeMessageBody(record);
+            values[1 + (3 * i)] = record.Sequence;
+            values[2 + (3 * i)] = record.Id;
+            values[3 + (3 * i)] = RedisRecordCodec.EncodeMessageBody(record);
         }
 
         context.Faults?.Reach(RedisFaultPoints.ImportMessagesBeforeScript);

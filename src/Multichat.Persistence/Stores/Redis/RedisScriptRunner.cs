@@ -8,7 +8,11 @@ namespace Multichat.Persistence.Stores.Redis;
 /// </summary>
 internal sealed class RedisScriptRunner(RedisConnection connection, int database)
 {
-    // 0 = not known yet, 1 = a single server (or a primary with replicas), 2 = Redis Cluster.
+    // Sharded pub/sub (SPUBLISH, SSUBSCRIBE) came with Redis 7.0.
+    private static readonly Version ShardedPubSubSince = new(7, 0);
+
+    // 0 = not known yet, 1 = a single server (or a primary with replicas), 2 = Redis Cluster, 3 = Redis Cluster whose
+    // servers all have sharded pub/sub.
     private int _topology;
 
     /// <summary>Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when the server answers NOSCRIPT; routed by its first key
@@ -72,18 +76,21 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
         var known = Volatile.Read(ref _topology);
         if (known != 0)
         {
-            return known == 2;
+            return known >= 2;
         }
 
         await RunAsync(db => db.PingAsync(), cancellationToken).ConfigureAwait(false);
         var multiplexer = await connection.GetAsync(cancellationToken).ConfigureAwait(false);
         var connected = false;
-        foreach (var server in multiplexer.GetServers())
+        var servers = multiplexer.GetServers();
+        foreach (var server in servers)
         {
             // A proxy in front of a cluster has the same one-slot rule as the cluster itself.
             if (server.ServerType is ServerType.Cluster or ServerType.Twemproxy or ServerType.Envoyproxy)
             {
-                Volatile.Write(ref _topology, 2);
+                // Only a cluster proper: a proxy may not pass SPUBLISH from a script or SSUBSCRIBE on.
+                var sharded = Array.TrueForAll(servers, s => s.ServerType == ServerType.Cluster && s.Version >= ShardedPubSubSince);
+                Volatile.Write(ref _topology, sharded ? 3 : 2);
                 return true;
             }
 
@@ -100,6 +107,19 @@ internal sealed class RedisScriptRunner(RedisConnection connection, int database
         // counting sessions, so the call fails as any call on a lost connection does.
         throw new StoreUnavailableException("The Redis connection was lost before the store could tell a single server from a cluster; retry the call.");
     }
+
+    /// <summary>
+    /// Whether the feed's hints go by sharded pub/sub (<c>SPUBLISH</c>, <c>SSUBSCRIBE</c>): on a Redis Cluster of 7.0 or
+    /// later, where a classic <c>PUBLISH</c> is broadcast to every node of the cluster and a sharded one stays on the
+    /// shard of its channel's slot. Elsewhere classic pub/sub, which every Redis has. Known with
+    /// <see cref="IsClusterAsync"/>.
+    /// </summary>
+    public async ValueTask<bool> ShardedHintsAsync(CancellationToken cancellationToken) =>
+        await IsClusterAsync(cancellationToken).ConfigureAwait(false) && Volatile.Read(ref _topology) == 3;
+
+    /// <summary>The feed hint's mode as the scripts take it (see <see cref="FeedScripts.HintFunction"/>).</summary>
+    public async ValueTask<RedisValue> HintModeAsync(CancellationToken cancellationToken) =>
+        await ShardedHintsAsync(cancellationToken).ConfigureAwait(false) ? "s" : "p";
 
     /// <summary>
     /// A call StackExchange.Redis canceled itself, not the caller (the command was dropped while the connection was

@@ -89,9 +89,10 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     {
         RedisResult[] candidates = [];
         var faults = context.Faults;
+        var hintMode = await context.Runner.HintModeAsync(cancellationToken).ConfigureAwait(false);
         for (var round = 0; round < EvictionRounds; round++)
         {
-            var (scriptKeys, scriptValues) = EvictingArguments(keys, values, maxSessions, candidates, round);
+            var (scriptKeys, scriptValues) = EvictingArguments(keys, values, maxSessions, hintMode, candidates, round);
             faults?.Reach(RedisFaultPoints.CreateBeforeScript);
             var answer = (RedisResult[])(await context.Runner.EvaluateAsync(SessionScripts.CreateEvicting, scriptKeys, scriptValues, cancellationToken).ConfigureAwait(false))!;
             faults?.Reach(RedisFaultPoints.CreateAfterScript);
@@ -178,10 +179,10 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         throw NoRoomMade(maxSessions);
     }
 
-    // The evicting create's KEYS and ARGV (see SessionScripts.CreateEvicting): the create's, its epoch, then per
-    // candidate its bucket and id, and its record, messages, id map and bucket statistics.
+    // The evicting create's KEYS and ARGV (see SessionScripts.CreateEvicting): the create's, its epoch, the feed hint's
+    // mode, then per candidate its bucket and id, and its record, messages, id map and bucket statistics.
     private (RedisKey[] Keys, RedisValue[] Values) EvictingArguments(
-        SessionKeys keys, RedisValue[] values, int maxSessions, RedisResult[] candidates, int round)
+        SessionKeys keys, RedisValue[] values, int maxSessions, RedisValue hintMode, RedisResult[] candidates, int round)
     {
         var limitKeys = context.Keys.LimitKeys;
         var pairs = candidates.Length / 2;
@@ -189,7 +190,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         scriptKeys[0] = keys.Meta;
         scriptKeys[1] = keys.Recent;
         limitKeys.CopyTo(scriptKeys.AsSpan(2));
-        var scriptValues = new RedisValue[13 + (2 * pairs)];
+        var scriptValues = new RedisValue[14 + (2 * pairs)];
         values.AsSpan(0, 8).CopyTo(scriptValues);
         scriptValues[8] = maxSessions;
         scriptValues[9] = RedisKeys.BucketCount;
@@ -198,6 +199,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         scriptValues[10] = Math.Min(2 << round, 256);
         scriptValues[11] = round <= StrictEvictionRounds ? "1" : "0";
         scriptValues[12] = values[9]; // the epoch: one per create, whichever round inserts
+        scriptValues[13] = hintMode;
         for (var i = 0; i < pairs; i++)
         {
             var bucket = (int)candidates[2 * i];
@@ -205,8 +207,8 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
             var victim = new SessionKeys(context.Keys.Base(bucket), id, context.Keys.Recent(bucket), context.Keys.Stats(bucket));
             var at = 2 + limitKeys.Length + (4 * i);
             (scriptKeys[at], scriptKeys[at + 1], scriptKeys[at + 2], scriptKeys[at + 3]) = (victim.Meta, victim.Messages, victim.Ids, victim.Stats);
-            scriptValues[13 + (2 * i)] = bucket;
-            scriptValues[14 + (2 * i)] = id;
+            scriptValues[14 + (2 * i)] = bucket;
+            scriptValues[15 + (2 * i)] = id;
         }
 
         return (scriptKeys, scriptValues);
@@ -264,11 +266,12 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
     {
         var keys = context.Keys.For(sessionId);
         var faults = context.Faults;
+        RedisValue[] values = [keys.Base, sessionId, await context.Runner.HintModeAsync(cancellationToken).ConfigureAwait(false)];
         if (!await context.Runner.IsClusterAsync(cancellationToken).ConfigureAwait(false))
         {
             faults?.Reach(RedisFaultPoints.DeleteBeforeScript);
             var result = await context.Runner.EvaluateAsync(
-                SessionScripts.Delete, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, context.Keys.SessionCount], [keys.Base, sessionId], cancellationToken)
+                SessionScripts.Delete, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, context.Keys.SessionCount], values, cancellationToken)
                 .ConfigureAwait(false);
             faults?.Reach(RedisFaultPoints.DeleteAfterScript);
             return (int)result == 1;
@@ -278,7 +281,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
         var lease = await context.Limit.ReserveDeleteAsync(cancellationToken).ConfigureAwait(false);
         faults?.Reach(RedisFaultPoints.DeleteAfterLease);
         faults?.Reach(RedisFaultPoints.DeleteBeforeScript);
-        var deleted = (int)await context.Runner.EvaluateAsync(SessionScripts.Delete, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], [keys.Base, sessionId], cancellationToken)
+        var deleted = (int)await context.Runner.EvaluateAsync(SessionScripts.Delete, [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats], values, cancellationToken)
             .ConfigureAwait(false) == 1;
         faults?.Reach(RedisFaultPoints.DeleteAfterScript);
         await context.Limit.SettleAsync(lease, deleted ? -1 : 0).ConfigureAwait(false);
@@ -296,6 +299,7 @@ internal sealed class RedisSessionCommands(RedisStoreContext context)
             replaceExisting ? "1" : "0", RedisRecordCodec.JoinParticipants(record.Participants), record.Title ?? string.Empty,
             record.Title is null ? "0" : "1", RedisRecordCodec.EncodeMetadata(record.Metadata), record.CreatedAt.UtcTicks, updated,
             record.Version, record.LastSequence, RedisRecordCodec.Score(updated), keys.Base, record.SessionId, SessionEpoch.New(),
+            await context.Runner.HintModeAsync(cancellationToken).ConfigureAwait(false),
         ];
         int outcome;
         var faults = context.Faults;

@@ -129,6 +129,7 @@ internal sealed class RedisSessionReplacement(RedisStoreContext context)
             record.Version, lastSequence, RedisRecordCodec.Score(updated), keys.Base, record.SessionId,
             expected is null ? "0" : "1", expected?.Version ?? 0, expected?.LastSequence ?? 0, expected?.MessageCount ?? 0,
             (expected?.CreatedAt.UtcTicks ?? 0).ToString(CultureInfo.InvariantCulture), SessionEpoch.New(),
+            await context.Runner.HintModeAsync(cancellationToken).ConfigureAwait(false),
         ];
         RedisKey[] commitKeys = [keys.Meta, keys.Messages, keys.Ids, keys.Recent, keys.Stats, staging.Messages, staging.Ids];
         int outcome;

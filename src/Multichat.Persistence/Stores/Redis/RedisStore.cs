@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Multichat.Persistence.Backup;
 using Multichat.Persistence.Caching;
+using Multichat.Persistence.Feed;
 
 namespace Multichat.Persistence.Stores.Redis;
 
@@ -12,9 +13,10 @@ namespace Multichat.Persistence.Stores.Redis;
 /// one round trip. Backend failures surface as <see cref="StoreUnavailableException"/> (the server cannot be reached
 /// or did not answer in time) or <see cref="StoreCorruptedException"/> (data of the wrong shape); see
 /// <see cref="RedisErrors"/>. The work is split by what it touches: session records (<see cref="RedisSessionCommands"/>),
-/// messages (<see cref="RedisMessageCommands"/>), reads over all buckets (<see cref="RedisSessionListing"/>).
+/// messages (<see cref="RedisMessageCommands"/>), reads over all buckets (<see cref="RedisSessionListing"/>), read
+/// cursors (<see cref="RedisReadCursors"/>) and the feed's hints (<see cref="RedisFeedHints"/>).
 /// </summary>
-internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHeadSource
+internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHeadSource, IReadCursorStore, IMessageSignals
 {
     public const string StoreName = "redis";
 
@@ -25,6 +27,8 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
     private readonly RedisSessionListing _listing;
     private readonly RedisHealthSample _health;
     private readonly RedisReplicaAcknowledgement _acknowledgement;
+    private readonly RedisReadCursors _cursors;
+    private readonly RedisFeedHints _hints;
 
     // Both only with ReadFrom = PreferReplica: what this instance wrote, and the reads checked against it.
     private readonly RedisWrittenHeads? _heads;
@@ -42,6 +46,8 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
         _listing = new RedisSessionListing(_context);
         _health = new RedisHealthSample(_context);
         _acknowledgement = new RedisReplicaAcknowledgement(_connection, runner, configuration.DefaultDatabase ?? -1, options.MinReplicas, options.ReplicaTimeout);
+        _cursors = new RedisReadCursors(_context);
+        _hints = new RedisFeedHints(_connection, runner, keys, logger);
         if (options.ReadFrom == ReadFrom.PreferReplica)
         {
             _heads = new RedisWrittenHeads();
@@ -55,6 +61,11 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
     public RedisMaintenanceLeases MaintenanceLeases { get; }
 
     public string Name => StoreName;
+
+    public TimeSpan PollInterval => _hints.PollInterval;
+
+    /// <summary>The feed's hints (for tests that await its subscriptions).</summary>
+    internal RedisFeedHints Hints => _hints;
 
     public async Task<ChatSession> CreateSessionAsync(ChatSession session, SessionLimit limit, CancellationToken cancellationToken = default)
     {
@@ -116,6 +127,7 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
         _heads?.Deleted(sessionId);
         if (deleted)
         {
+            _hints.Notify(sessionId);
             await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
         }
 
@@ -153,6 +165,8 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
 
             heads.Appended(sessionId, last);
         }
+
+        _hints.Notify(sessionId);
 
         // Also when every message was stored already (a retry): the first attempt may have been refused for its replicas.
         await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
@@ -232,6 +246,24 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
 
     public Task<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) => _listing.GetStatisticsAsync(cancellationToken);
 
+    public MessageSignal Listen(string sessionId) => _hints.Listen(sessionId);
+
+    /// <summary>
+    /// A mark is a write like any other: with <c>MinReplicas</c> it is acknowledged once the replicas have it, so a
+    /// failover never moves an acknowledged cursor back. A mark that changed nothing (a retry) waits too, as an append
+    /// of stored ids does: the first attempt may have been refused for its replicas.
+    /// </summary>
+    public async Task<long> MarkReadAsync(string sessionId, string participant, long sequence, CancellationToken cancellationToken)
+    {
+        var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var cursor = await _cursors.MarkReadAsync(sessionId, participant, sequence, cancellationToken).ConfigureAwait(false);
+        await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
+        return cursor;
+    }
+
+    public Task<IReadOnlyDictionary<string, long>> GetReadCursorsAsync(string sessionId, CancellationToken cancellationToken) =>
+        _cursors.GetReadCursorsAsync(sessionId, cancellationToken);
+
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
     // Imports and replacements may move a session's sequence and version back, so a replica's copy cannot be checked
@@ -241,6 +273,7 @@ internal sealed class RedisStore : ISessionStore, ISessionReplacer, ISessionHead
         var epoch = await _acknowledgement.BeginAsync(cancellationToken).ConfigureAwait(false);
         _heads?.Replaced(sessionId);
         await write().ConfigureAwait(false);
+        _hints.Notify(sessionId);
         await _acknowledgement.ConfirmAsync(epoch, cancellationToken).ConfigureAwait(false);
     }
 

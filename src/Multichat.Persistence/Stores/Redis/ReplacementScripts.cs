@@ -32,11 +32,12 @@ internal static class ReplacementScripts
     /// first write (a script is not rolled back on error): -1 when the staged copy is not whole (it expired); for a
     /// guarded replacement -2 when the session is missing and {-3, stored version} when it is no longer as expected
     /// (the creation ticks compared as text: they are beyond a Lua number's exact range); nothing changed. Otherwise the
-    /// old session goes as <see cref="SessionScripts.Delete"/> removes one, the staged keys are renamed to the live
-    /// names and made persistent, and the record, indexes and counts are written as an import writes them. Returns 1
-    /// for a new session (counted), 2 for a replaced one.
+    /// old session goes as <see cref="SessionScripts.Delete"/> removes one (its read cursors too: they belong to the old
+    /// life), the staged keys are renamed to the live names and made persistent, the record, indexes and counts are
+    /// written as an import writes them, and watchers get the feed's hint (mode ARGV[19]). Returns 1 for a new session
+    /// (counted), 2 for a replaced one.
     /// </summary>
-    public const string Commit = """
+    public const string Commit = FeedScripts.HintFunction + """
         local count = tonumber(ARGV[1])
         if redis.call('ZCARD', KEYS[6]) ~= count then return -1 end
         if count > 0 and redis.call('EXISTS', KEYS[7]) == 0 then return -1 end
@@ -55,7 +56,7 @@ internal static class ReplacementScripts
         end
         if cur[2] and tonumber(cur[2]) > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - tonumber(cur[2])) end
         redis.call('ZREM', KEYS[4], ARGV[12])
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], ARGV[11] .. ':r:' .. ARGV[12])
         if count > 0 then
           redis.call('RENAME', KEYS[6], KEYS[2])
           redis.call('PERSIST', KEYS[2])
@@ -70,6 +71,7 @@ internal static class ReplacementScripts
         for p in string.gmatch(ARGV[2], '[^\n]+') do
           redis.call('ZADD', ARGV[11] .. ':p:' .. p, ARGV[10], ARGV[12])
         end
+        hint(ARGV[19], ARGV[11], ARGV[12])
         if cur[2] then return 2 end
         if KEYS[8] and redis.call('HEXISTS', KEYS[8], 'n') == 1 then
           redis.call('HINCRBY', KEYS[8], 'n', 1)

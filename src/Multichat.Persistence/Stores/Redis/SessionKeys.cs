@@ -10,4 +10,6 @@ internal readonly record struct SessionKeys(string Base, string SessionId, Redis
     public RedisKey Messages => Base + ":q:" + SessionId;
 
     public RedisKey Ids => Base + ":i:" + SessionId;
+
+    public RedisKey Cursors => Base + ":r:" + SessionId;
 }

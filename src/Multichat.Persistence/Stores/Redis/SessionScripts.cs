@@ -9,12 +9,14 @@ internal static class SessionScripts
 {
     /// <summary>
     /// Writes a new session's record and index entries and counts it; KEYS and ARGV[1..8] as <see cref="Create"/>, and
-    /// the new session's epoch, which each script takes at its own ARGV position. Shared by <see cref="Create"/> and
-    /// <see cref="CreateEvicting"/>.
+    /// the new session's epoch, which each script takes at its own ARGV position. Read cursors left by an earlier life
+    /// (written by a version of the store that did not remove them) go, so a new life starts with none. Shared by
+    /// <see cref="Create"/> and <see cref="CreateEvicting"/>.
     /// </summary>
     private const string InsertFunction = """
         local function insert(epoch)
           redis.call('HSET', KEYS[1], 'p', ARGV[1], 'c', ARGV[5], 'u', ARGV[5], 'v', 1, 'n', 0, 'l', 0, 'k', ARGV[6], 'e', epoch)
+          redis.call('DEL', ARGV[7] .. ':r:' .. ARGV[8])
           if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[2]) end
           if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[4]) end
           redis.call('ZADD', KEYS[2], ARGV[6], ARGV[8])
@@ -31,21 +33,24 @@ internal static class SessionScripts
 
     /// <summary>
     /// Removes one session: its participants' index entries, its recency entry, its messages from the bucket's
-    /// statistics, its three keys, and one from the session count (when the count is kept). Shared by
+    /// statistics, its four keys (the read cursors found from the base and id, as the participant indexes are), and one
+    /// from the session count (when the count is kept), and sends the feed's hint in <c>mode</c> (see
+    /// <see cref="FeedScripts.HintFunction"/>), so watchers learn at once that the session ended. Shared by
     /// <see cref="Delete"/> and <see cref="CreateEvicting"/>, so an eviction is exactly a delete.
     /// </summary>
-    private const string RemoveFunction = """
-        local function remove(record, messages, ids, recent, stats, sessions, base, id, participants, n)
+    private const string RemoveFunction = FeedScripts.HintFunction + """
+        local function remove(record, messages, ids, recent, stats, sessions, base, id, participants, n, mode)
           for p in string.gmatch(participants, '[^\n]+') do
             redis.call('ZREM', base .. ':p:' .. p, id)
           end
           redis.call('ZREM', recent, id)
           if n > 0 then redis.call('HINCRBY', stats, 'messages', 0 - n) end
-          redis.call('DEL', record, messages, ids)
+          redis.call('DEL', record, messages, ids, base .. ':r:' .. id)
           if sessions and redis.call('HEXISTS', sessions, 'n') == 1 then
             redis.call('HINCRBY', sessions, 'n', -1)
             redis.call('HINCRBY', sessions, 'e', 1)
           end
+          hint(mode, base, id)
         end
 
         """;
@@ -78,7 +83,7 @@ internal static class SessionScripts
     /// record, messages, id map and its bucket's statistics. ARGV[1..8] as <see cref="Create"/>, ARGV[9] the limit,
     /// ARGV[10] B, ARGV[11] how many candidates beyond the ones needed to propose, ARGV[12] '1' to check that the
     /// candidates hold every older entry (else the oldest candidates are taken as they are), ARGV[13] the new session's
-    /// epoch, then bucket (0-based) and id per candidate.
+    /// epoch, ARGV[14] the feed hint's mode (for the victims), then bucket (0-based) and id per candidate.
     /// Returns {1, evicted id…} when created, {0} when the id exists (checked first: nothing is evicted), or
     /// {-1, count, bucket, id, …} when the store is full and the candidates passed do not decide the victims: the
     /// caller runs the script again with the candidates returned.
@@ -152,10 +157,10 @@ internal static class SessionScripts
         if count >= max then
           local first = 4 + buckets
           local passed = {}
-          for j = 14, #ARGV, 2 do
+          for j = 15, #ARGV, 2 do
             local bucket = tonumber(ARGV[j])
             local id = ARGV[j + 1]
-            local k = first + 2 * (j - 14)
+            local k = first + 2 * (j - 15)
             local recent = KEYS[4 + bucket]
             local score = redis.call('ZSCORE', recent, id)
             if score then
@@ -195,7 +200,7 @@ internal static class SessionScripts
             for i = 1, need do
               local c = usable[i]
               local recent = KEYS[4 + c.bucket]
-              remove(KEYS[c.k], KEYS[c.k + 1], KEYS[c.k + 2], recent, KEYS[c.k + 3], KEYS[3], string.sub(recent, 1, -8), c.id, c.p, c.n)
+              remove(KEYS[c.k], KEYS[c.k + 1], KEYS[c.k + 2], recent, KEYS[c.k + 3], KEYS[3], string.sub(recent, 1, -8), c.id, c.p, c.n, ARGV[14])
               result[#result + 1] = c.id
             end
           end
@@ -228,20 +233,22 @@ internal static class SessionScripts
         return rec
         """;
 
-    /// <summary>KEYS: record, messages, id map, recency index, statistics; on a single node KEYS[6] the session count. Returns 1 or 0 (no session).</summary>
+    /// <summary>KEYS: record, messages, id map, recency index, statistics; on a single node KEYS[6] the session count.
+    /// ARGV: the bucket's base, the id, the feed hint's mode. Returns 1 or 0 (no session).</summary>
     public const string Delete = RemoveFunction + """
         local cur = redis.call('HMGET', KEYS[1], 'p', 'n')
         if not cur[1] then return 0 end
-        remove(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[2], cur[1], tonumber(cur[2]))
+        remove(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[2], cur[1], tonumber(cur[2]), ARGV[3])
         return 1
         """;
 
     /// <summary>
     /// Writes an imported session record (no messages yet), a new life of the session with the epoch ARGV[13]. KEYS as
-    /// <see cref="Delete"/>; ARGV[1] '1' to replace an existing one. Returns 1 for a new session, 2 for a replaced one, 0 when one exists and may not be replaced (a
-    /// new session counts; imports do not check the limit).
+    /// <see cref="Delete"/>; ARGV[1] '1' to replace an existing one, ARGV[14] the feed hint's mode. The old life's read
+    /// cursors go with it, and watchers get the hint. Returns 1 for a new session, 2 for a replaced one, 0 when one
+    /// exists and may not be replaced (a new session counts; imports do not check the limit).
     /// </summary>
-    public const string ImportSession = """
+    public const string ImportSession = FeedScripts.HintFunction + """
         local n = redis.call('HGET', KEYS[1], 'n')
         if n then
           if ARGV[1] ~= '1' then return 0 end
@@ -252,6 +259,7 @@ internal static class SessionScripts
           if tonumber(n) > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - tonumber(n)) end
           redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
         end
+        redis.call('DEL', ARGV[11] .. ':r:' .. ARGV[12])
         redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', 0, 'l', ARGV[9], 'k', ARGV[10], 'e', ARGV[13])
         if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[3]) end
         if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[5]) end
@@ -259,6 +267,7 @@ internal static class SessionScripts
         for p in string.gmatch(ARGV[2], '[^\n]+') do
           redis.call('ZADD', ARGV[11] .. ':p:' .. p, ARGV[10], ARGV[12])
         end
+        hint(ARGV[14], ARGV[11], ARGV[12])
         if n then return 2 end
         if KEYS[6] and redis.call('HEXISTS', KEYS[6], 'n') == 1 then
           redis.call('HINCRBY', KEYS[6], 'n', 1)

@@ -107,10 +107,11 @@ public sealed class RedisStoreTests(RedisSingleNodeFixture redis) : IAsyncLifeti
         var store = Open();
         await store.CreateSessionAsync(sessionId, ["{p}", "q"], cancellationToken: Ct);
         await store.AddMessagesAsync(sessionId, [Message("m-1", sessionId), Message("m-2", sessionId)], Ct);
+        await store.MarkReadAsync(sessionId, "q", 1, Ct);
 
         var keys = await KeysAsync();
 
-        keys.Should().HaveCountGreaterThanOrEqualTo(7, "meta, messages, ids, recent, stats and two participant indexes");
+        keys.Should().HaveCountGreaterThanOrEqualTo(8, "meta, messages, ids, read cursors, recent, stats and two participant indexes");
         keys.Select(k => redis.Admin.HashSlot(k)).Distinct().Should().ContainSingle();
     }
 
