@@ -28,22 +28,25 @@ internal sealed class MessageSignalHub(TimeSpan pollInterval, Func<string, IDisp
     public MessageSignal Listen(string sessionId)
     {
         var signal = new MessageSignal(s => Leave(sessionId, s));
-        bool first;
+        bool start;
         lock (_gate)
         {
-            first = !_sessions.TryGetValue(sessionId, out var watchers);
-            if (first)
+            if (!_sessions.TryGetValue(sessionId, out var watchers))
             {
                 watchers = new Watchers();
                 _sessions[sessionId] = watchers;
             }
 
-            watchers!.Signals.Add(signal);
+            watchers.Signals.Add(signal);
+
+            // Also when an earlier start gave no listener (the session's folder did not exist yet): try again.
+            start = startListening is not null && watchers.Listener is null && !watchers.Starting;
+            watchers.Starting |= start;
         }
 
-        if (first && startListening is not null)
+        if (start)
         {
-            Started(sessionId, startListening(sessionId));
+            Started(sessionId, startListening!(sessionId));
         }
 
         return signal;
@@ -90,8 +93,12 @@ internal sealed class MessageSignalHub(TimeSpan pollInterval, Func<string, IDisp
         {
             if (_sessions.TryGetValue(sessionId, out var watchers) && watchers.Listener is null)
             {
+                watchers.Starting = false;
                 watchers.Listener = listener;
-                return;
+                if (listener is not null)
+                {
+                    return;
+                }
             }
         }
 
@@ -119,5 +126,8 @@ internal sealed class MessageSignalHub(TimeSpan pollInterval, Func<string, IDisp
         public HashSet<MessageSignal> Signals { get; } = [];
 
         public IDisposable? Listener { get; set; }
+
+        /// <summary>Whether a watcher is starting the listener now (outside the lock).</summary>
+        public bool Starting { get; set; }
     }
 }

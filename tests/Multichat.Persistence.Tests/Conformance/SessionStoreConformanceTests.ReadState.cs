@@ -182,7 +182,7 @@ public abstract partial class SessionStoreConformanceTests
     }
 
     [Fact]
-    public virtual async Task GuardedReplacement_AsReencryptionMakesIt_KeepsReadCursors()
+    public virtual async Task GuardedReplacement_AsReencryptionMakesIt_ContinuesTheLife_CursorsAndEpochKept()
     {
         await NewSessionAsync();
         await AppendAsync("s-1", 4);
@@ -190,9 +190,17 @@ public abstract partial class SessionStoreConformanceTests
         var session = (await Store.GetSessionAsync("s-1", Ct))!;
         var messages = await ReadAllAsync(Store, "s-1");
 
+        await using var feed = Store.WatchMessagesAsync("s-1", afterSequence: 4, Ct).GetAsyncEnumerator(Ct);
+        var next = feed.MoveNextAsync().AsTask();
+        var head = await HeadAsync(Store, "s-1");
+
         await ((Multichat.Persistence.Pipeline.DelegatingSessionStore)Store.Store).ReplaceSessionAsync(session, OneBatch(messages), ReplacementExpectation.Of(session), Ct);
 
         (await Store.GetReadStateAsync("s-1", "Agent-2", Ct)).Should().Be(new ReadState("s-1", "Agent-2", 3, 1, 4));
+        (await HeadAsync(Store, "s-1")).Should().Be(head, "the same life goes on: a cache and a watcher have nothing to redo");
+        await Store.AddMessageAsync(Message("s-1", "after"), Ct);
+        (await next.WaitAsync(FeedPatience, Ct)).Should().BeTrue("the watch goes on across the re-encryption, no gap reported");
+        feed.Current.Id.Should().Be("after");
     }
 
     private static async IAsyncEnumerable<IReadOnlyList<ChatMessage>> OneBatch(IReadOnlyList<ChatMessage> messages)

@@ -76,10 +76,12 @@ internal static class JsonSessionReplacement
                 // Stamped before the commit too, so a kill after it still makes the next create under a limit count again.
                 StampChanged(context);
 
-                // A guarded replacement (re-encryption) continues the session's life: its cursors, read under this lock
+                // A guarded replacement (re-encryption) continues the session's life: its epoch and cursors, read under this lock
                 // (no mark can land until we let go), go on with it. A restore's new life starts without.
                 if (expected is not null)
                 {
+                    // Its epoch too: the plain content is the same, so a cache or a watcher has nothing to redo.
+                    document.Epoch = state.Document!.Epoch;
                     var cursors = state.Reads.Read(context, state.Document!, state.Snapshot().LastSequence);
                     if (cursors.Count > 0)
                     {

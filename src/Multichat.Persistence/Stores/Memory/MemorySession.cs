@@ -3,7 +3,7 @@ using Multichat.Persistence.Caching;
 namespace Multichat.Persistence.Stores.Memory;
 
 /// <summary>One session of the <see cref="MemoryStore"/>; every member is guarded by <see cref="Gate"/>.</summary>
-internal sealed class MemorySession(ChatSession record)
+internal sealed class MemorySession(ChatSession record, long? epoch = null)
 {
     private readonly List<ChatMessage> _messages = [];
 
@@ -15,7 +15,7 @@ internal sealed class MemorySession(ChatSession record)
     public ChatSession Record { get; set; } = record;
 
     /// <summary>This life of the session (a create, an import or a replacement makes a new state, so a new epoch).</summary>
-    public long Epoch { get; } = SessionEpoch.New();
+    public long Epoch { get; private set; } = epoch ?? SessionEpoch.New();
 
     public Dictionary<string, ChatMessage> ById { get; } = new(StringComparer.Ordinal);
 
@@ -34,6 +34,17 @@ internal sealed class MemorySession(ChatSession record)
     public bool Replaced { get; set; }
 
     public int Count => _messages.Count - _head;
+
+    /// <summary>Makes this state continue <paramref name="old"/>'s life (a guarded replacement: re-encryption): its
+    /// epoch and read cursors. Called under the old state's gate, before this state is visible.</summary>
+    public void Continue(MemorySession old)
+    {
+        Epoch = old.Epoch;
+        foreach (var (participant, cursor) in old.ReadCursors)
+        {
+            ReadCursors[participant] = cursor;
+        }
+    }
 
     public SessionHead Head => new(Epoch, Record.Version, LastSequence, Count);
 

@@ -338,14 +338,11 @@ internal sealed partial class MemoryStore(TimeProvider clock, ILogger? logger = 
                 }
             }
 
-            // A guarded replacement (re-encryption) continues the session's life: its read cursors go with it, copied
-            // under the old state's gate, so no mark is lost in between. An unguarded one (restore) starts without.
+            // A guarded replacement (re-encryption) continues the session's life: its epoch and read cursors go on, copied
+            // under the old state's gate, so no mark is lost in between. An unguarded one (restore) starts a new life.
             if (expected is not null)
             {
-                foreach (var (participant, cursor) in old.ReadCursors)
-                {
-                    state.ReadCursors[participant] = cursor;
-                }
+                state.Continue(old);
             }
 
             // A delete removes the entry before it takes the gate: the swap then finds the session gone.

@@ -28,12 +28,13 @@ internal static class ReplacementScripts
     /// <see cref="SessionScripts.ImportSession"/> (ARGV[2..12]: participants, title, has title, metadata, created,
     /// updated, version, last sequence, score, bucket base, id), ARGV[13] '1' for a guarded replacement and then the
     /// expected version, last sequence, message count and creation ticks (ARGV[14..17]), ARGV[18] the new session's
-    /// epoch (a replacement is a new life of the session). Every check comes before the
+    /// epoch (a restore is a new life of the session; a guarded replacement keeps the stored epoch: re-encryption
+    /// continues the life with the same plain content). Every check comes before the
     /// first write (a script is not rolled back on error): -1 when the staged copy is not whole (it expired); for a
     /// guarded replacement -2 when the session is missing and {-3, stored version} when it is no longer as expected
     /// (the creation ticks compared as text: they are beyond a Lua number's exact range); nothing changed. Otherwise the
-    /// old session goes as <see cref="SessionScripts.Delete"/> removes one (its read cursors too: they belong to the old
-    /// life), the staged keys are renamed to the live names and made persistent, the record, indexes and counts are
+    /// old session goes as <see cref="SessionScripts.Delete"/> removes one (its read cursors too, they belong to the old
+    /// life, except in a guarded replacement: re-encryption continues the life, so they stay, in this same step), the staged keys are renamed to the live names and made persistent, the record, indexes and counts are
     /// written as an import writes them, and watchers get the feed's hint (mode ARGV[19]). Returns 1 for a new session
     /// (counted), 2 for a replaced one.
     /// </summary>
@@ -48,7 +49,9 @@ internal static class ReplacementScripts
             return {-3, g[1]}
           end
         end
-        local cur = redis.call('HMGET', KEYS[1], 'p', 'n')
+        local cur = redis.call('HMGET', KEYS[1], 'p', 'n', 'e')
+        local epoch = ARGV[18]
+        if ARGV[13] == '1' and cur[3] then epoch = cur[3] end
         if cur[1] then
           for p in string.gmatch(cur[1], '[^\n]+') do
             redis.call('ZREM', ARGV[11] .. ':p:' .. p, ARGV[12])
@@ -56,7 +59,11 @@ internal static class ReplacementScripts
         end
         if cur[2] and tonumber(cur[2]) > 0 then redis.call('HINCRBY', KEYS[5], 'messages', 0 - tonumber(cur[2])) end
         redis.call('ZREM', KEYS[4], ARGV[12])
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], ARGV[11] .. ':r:' .. ARGV[12])
+        if ARGV[13] == '1' then
+          redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+        else
+          redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], ARGV[11] .. ':r:' .. ARGV[12])
+        end
         if count > 0 then
           redis.call('RENAME', KEYS[6], KEYS[2])
           redis.call('PERSIST', KEYS[2])
@@ -64,7 +71,7 @@ internal static class ReplacementScripts
           redis.call('PERSIST', KEYS[3])
           redis.call('HINCRBY', KEYS[5], 'messages', count)
         end
-        redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', count, 'l', ARGV[9], 'k', ARGV[10], 'e', ARGV[18])
+        redis.call('HSET', KEYS[1], 'p', ARGV[2], 'c', ARGV[6], 'u', ARGV[7], 'v', ARGV[8], 'n', count, 'l', ARGV[9], 'k', ARGV[10], 'e', epoch)
         if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[3]) end
         if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[5]) end
         redis.call('ZADD', KEYS[4], ARGV[10], ARGV[12])

@@ -27,6 +27,8 @@ internal static class SqliteSessionReplacement
         ReplacementExpectation? expected,
         CancellationToken cancellationToken)
     {
+        Dictionary<string, long>? cursors = null;
+        long? epoch = null;
         if (expected is { } expectation)
         {
             var stored = SelectSession(lease, record.SessionId);
@@ -34,12 +36,22 @@ internal static class SqliteSessionReplacement
             {
                 throw expectation.Conflict(record.SessionId, stored);
             }
+
+            // A guarded replacement (re-encryption) continues the session's life: its epoch and read cursors go on with
+            // it, in this same transaction (its plain content is the same, so a cache or a watcher has nothing to redo).
+            // A restore's new life starts with a new epoch and no cursors (it marks the archive's after the commit).
+            cursors = SqliteReadCursors.Select(lease, record.SessionId);
+            epoch = SelectCacheHead(lease, record.SessionId)?.Epoch;
         }
 
-        // The session_count triggers see one delete and one insert; the activity and participant rows and the messages
-        // (ON DELETE CASCADE) of the old session go with it, as in DeleteSessionAsync.
+        // The session_count triggers see one delete and one insert; the activity and participant rows, the messages and
+        // the read cursors (ON DELETE CASCADE) of the old session go with it, as in DeleteSessionAsync.
         DeleteSession(lease, record.SessionId);
-        InsertSession(lease, record);
+        InsertSession(lease, record, epoch);
+        foreach (var (participant, sequence) in cursors ?? [])
+        {
+            SqliteReadCursors.Mark(lease, record.SessionId, participant, sequence);
+        }
 
         var insert = lease.GetRaw(SqliteSql.ImportMessage);
         insert.Bind(0, record.SessionId); // bindings outlive sqlite3_reset: set once for every row

@@ -73,10 +73,10 @@ internal static class SqliteSessionRows
     }
 
     /// <summary>
-    /// Writes a new session: its row (a new life, so a new epoch), its participant rows and its activity row. Throws
-    /// when the id is taken.
+    /// Writes a new session: its row (a new life, so a new epoch, unless <paramref name="epoch"/> continues one), its
+    /// participant rows and its activity row. Throws when the id is taken.
     /// </summary>
-    public static void InsertSession(SqliteConnectionLease lease, ChatSession record)
+    public static void InsertSession(SqliteConnectionLease lease, ChatSession record, long? epoch = null)
     {
         var command = lease.Get(SqliteSql.InsertSession);
         var p = command.Parameters;
@@ -88,7 +88,7 @@ internal static class SqliteSessionRows
         p[5].Value = record.UpdatedAt.UtcTicks;
         p[6].Value = record.Version;
         p[7].Value = record.LastSequence;
-        p[8].Value = SessionEpoch.New();
+        p[8].Value = epoch ?? SessionEpoch.New();
         if (command.ExecuteNonQuery() != 1)
         {
             throw SessionAlreadyExistsException.ForSession(record.SessionId);
