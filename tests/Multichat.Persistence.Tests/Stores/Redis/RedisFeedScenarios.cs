@@ -125,6 +125,25 @@ internal static class RedisFeedScenarios
         (await Raw(store).GetReadCursorsAsync("s-1", Ct)).Should().BeEmpty();
     }
 
+    public static async Task CursorKey_AfterARestore_HoldsTheArchivesCursorsAsync(RedisFixture redis, string prefix)
+    {
+        await using var store = Open(redis, prefix);
+        await store.CreateSessionAsync("s-1", ["Agent-1", "Agent-2"], cancellationToken: Ct);
+        await store.AddMessagesAsync("s-1", [Message("m-1"), Message("m-2")], Ct);
+        await store.MarkReadAsync("s-1", "Agent-2", 1, Ct);
+        using var archive = new MemoryStream();
+        await store.BackupAsync(archive, Ct);
+        await store.MarkReadAsync("s-1", "Agent-2", 2, Ct);
+        await store.MarkReadAsync("s-1", "Agent-3", 2, Ct);
+
+        archive.Position = 0;
+        await store.RestoreAsync(archive, RestoreMode.Replace, cancellationToken: Ct);
+
+        var cursors = new RedisKeys(prefix).For("s-1").Cursors;
+        (await redis.Admin.GetDatabase().HashGetAllAsync(cursors)).Should().BeEquivalentTo([new HashEntry("Agent-2", 1)],
+            "the old life's cursor key went with it; the archive's cursors were marked again");
+    }
+
     public static async Task MarkRead_CursorStoredAsAnotherType_IsReportedAsDamageAndChangesNothingAsync(RedisFixture redis, string prefix)
     {
         await using var store = Open(redis, prefix);

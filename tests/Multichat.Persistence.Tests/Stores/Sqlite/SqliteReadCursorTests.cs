@@ -28,17 +28,19 @@ public sealed class SqliteReadCursorTests : IDisposable
     }
 
     [Fact]
-    public async Task RestoreAsync_ReplacingTheSession_RemovesItsCursors()
+    public async Task RestoreAsync_ReplacingTheSession_ReplacesItsCursorsWithTheArchives()
     {
         await using var persistence = Open();
         await MarkedSessionAsync(persistence);
         var archive = Path.Combine(_folder, "backup.mcbak");
         await persistence.BackupAsync(archive, Ct);
+        await persistence.MarkReadAsync("s-1", "Agent-2", 3, Ct);
+        await persistence.MarkReadAsync("s-1", "Agent-3", 3, Ct);
 
         await persistence.RestoreAsync(archive, RestoreMode.Replace, cancellationToken: Ct);
 
-        (await persistence.GetReadStateAsync("s-1", "Agent-2", Ct)).Should().Be(new ReadState("s-1", "Agent-2", 0, 3, 1));
-        RowCount().Should().Be(0);
+        (await persistence.GetReadStateAsync("s-1", "Agent-2", Ct)).Should().Be(new ReadState("s-1", "Agent-2", 2, 1, 3));
+        RowCount().Should().Be(1, "the old life's rows went with it; the archive's one came back");
     }
 
     [Fact]
