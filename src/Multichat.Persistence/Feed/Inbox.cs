@@ -6,8 +6,9 @@ namespace Multichat.Persistence.Feed;
 /// from the later of its read cursor and what earlier pages delivered; the sessions' heads are merged by timestamp.
 /// </summary>
 /// <remarks>
-/// The cost of a page is a listing of the participant's sessions plus, per session, its read state and at most one
-/// page-sized read of its unread messages: fine for the tens to thousands of sessions an agent takes part in.
+/// The cost of a page is a listing of the participant's sessions plus, per session, its read state and reads of its
+/// unread messages until a page's worth addressed to the participant is found (one read, unless most of them are
+/// addressed to others): fine for the tens to thousands of sessions an agent takes part in.
 /// </remarks>
 internal sealed class Inbox(ISessionStore chain, ReadStates readStates)
 {
