@@ -20,12 +20,17 @@ internal readonly struct OperationScope
         _operation = operation;
         _started = Stopwatch.GetTimestamp();
         _activity = PersistenceTelemetry.ActivitySource.HasListeners()
-            ? PersistenceTelemetry.ActivitySource.StartActivity($"multichat.persistence {operation}", ActivityKind.Client)
+            ? PersistenceTelemetry.ActivitySource.StartActivity(SpanName(operation), ActivityKind.Client)
             : null;
         _activity?.SetTag("multichat.store", store);
     }
 
     public void Complete() => Finish("ok");
+
+    // The span name of each operation, built once: a listened-to call allocates no string for it.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> SpanNames = new(StringComparer.Ordinal);
+
+    private static string SpanName(string operation) => SpanNames.GetOrAdd(operation, static o => $"multichat.persistence {o}");
 
     /// <summary>Reports a failure; returns false so it can sit in an exception filter and leave the stack intact.</summary>
     public bool Fail(Exception exception, ILogger logger)
