@@ -31,7 +31,7 @@ internal static class PersistenceTelemetry
         "multichat.persistence.sessions.evicted", "{session}", "Sessions deleted by a create under SessionLimitPolicy.EvictLeastRecentlyActive, tagged by store.");
 
     public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>(
-        "multichat.persistence.cache.hits", "{read}", "Reads the read cache answered from memory (after the store confirmed the head), tagged by store.");
+        "multichat.persistence.cache.hits", "{read}", "Reads the read cache answered from memory (with the defaults, after the store confirmed the head), tagged by store.");
 
     public static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>(
         "multichat.persistence.cache.misses", "{read}", "Reads the read cache passed to the store, tagged by store.");
