@@ -24,7 +24,9 @@ public sealed partial class SessionPersistence
     /// consumer loses nothing; none is skipped or repeated. docs/feed.md says how soon each store delivers.
     /// </summary>
     /// <param name="sessionId">The session to watch.</param>
-    /// <param name="afterSequence">The last sequence the caller has already; 0 for the whole stored history.</param>
+    /// <param name="afterSequence">The last sequence the caller has already; 0 for the whole history. When messages
+    /// after it were trimmed already, the watch reports that at once (<see cref="MessageFeedGapException"/>, whose
+    /// <see cref="MessageFeedGapException.ResumeAfterSequence"/> is where the stored ones start).</param>
     /// <param name="cancellationToken">Ends the watch: the enumeration throws <see cref="OperationCanceledException"/>
     /// promptly and releases what it held.</param>
     /// <exception cref="SessionNotFoundException">No such session, or it was deleted while watched.</exception>
@@ -151,10 +153,11 @@ public sealed partial class SessionPersistence
         var store = SessionStorePipeline.Unwrap(pipeline);
         var signals = store as IMessageSignals ?? new MessageSignalHub(PollWithoutHints);
         var feed = new MessageFeed(pipeline, signals, store as ISessionHeadSource, options.TimeProvider);
+        // Every store that keeps cursors reports heads too (the built-in ones); read states need both.
         var cursors = store as IReadCursorStore;
-        return (feed, cursors is null ? null : new ReadStates(pipeline, cursors), cursors);
+        return (feed, cursors is not null && store is ISessionHeadSource heads ? new ReadStates(pipeline, cursors, heads) : null, cursors);
     }
 
-    private IReadCursorStore Cursors() => _cursors ?? throw new NotSupportedException(
+    private IReadCursorStore Cursors() => _readStates is not null ? _cursors! : throw new NotSupportedException(
         $"The store '{_pipeline.Name}' keeps no read cursors; read state needs one of the built-in stores (Memory, Json, Sqlite, Redis).");
 }

@@ -124,7 +124,8 @@ public sealed class SessionPersistenceOptions
     /// Whether a message's <see cref="ChatMessage.Sender"/> must be one of the session's participants: when on, an
     /// append with any other sender is refused with <see cref="ArgumentException"/> and nothing of its batch is stored.
     /// Default <see langword="false"/>. The check reads the session's participants just before the append, so a sender
-    /// removed by <see cref="SessionPersistence.RemoveParticipantAsync"/> at that very moment may still get one in.
+    /// removed by <see cref="SessionPersistence.RemoveParticipantAsync"/> at that very moment may still get one in (with
+    /// <see cref="CacheOptions.MaxStaleness"/>, one removed by another instance up to that long ago).
     /// </summary>
     public bool RequireParticipantSender { get; set; }
 

@@ -41,7 +41,8 @@ public sealed class CacheOptions
     /// How long after the store last confirmed a cached session's head a read may be served without asking again.
     /// Default <see cref="TimeSpan.Zero"/>: every read asks, so none is ever stale. Above zero, a read may miss what
     /// <em>other</em> instances wrote in the last <see cref="MaxStaleness"/> (it still returns a set of messages the
-    /// store held, never a mix); this instance's own writes are always in its next read. Only the session record and
+    /// store held, never a mix: a window this instance's append extended is checked before it is served); this
+    /// instance's own writes are always in its next read. Only the session record and
     /// pages without <see cref="MessageQuery.AfterSequence"/> (the latest messages) are served so; the change feed and
     /// read states always check. 0 to 1 hour.
     /// </summary>

@@ -8,6 +8,10 @@ namespace Multichat.Persistence.Caching;
 /// </summary>
 internal sealed class CachedSession
 {
+    /// <summary>The <see cref="CheckedAt"/> of an entry no head check has confirmed yet (one this instance's append
+    /// extended, or one filled while this instance wrote): <see cref="CacheOptions.MaxStaleness"/> never serves it.</summary>
+    public const long Unconfirmed = long.MinValue;
+
     private long _checkedAt;
 
     /// <param name="head">The store's head when this was read.</param>
@@ -42,7 +46,7 @@ internal sealed class CachedSession
     public long Bytes { get; }
 
     /// <summary>This entry with the record read at the same head.</summary>
-    public CachedSession WithRecord(ChatSession record) => new(Head, record, Window, Complete, CheckedAt);
+    public CachedSession WithRecord(ChatSession record, long checkedAt) => new(Head, record, Window, Complete, checkedAt);
 
     /// <summary>Notes that the store reported <see cref="Head"/> again, asked at <paramref name="timestamp"/>.</summary>
     public void Confirm(long timestamp)

@@ -33,6 +33,10 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
     private long _hits;
     private long _misses;
 
+    // Counts this instance's writes. A read that saw it move while it read fills its entry unconfirmed, so with
+    // MaxStaleness a read that raced this instance's own write never hides that write from the next read.
+    private long _writes;
+
     /// <summary>The entries (tests and diagnostics).</summary>
     internal SessionCache Entries => _cache;
 
@@ -50,6 +54,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
             return fresh;
         }
 
+        var writes = Volatile.Read(ref _writes);
         var checkedAt = clock.GetTimestamp();
         var head = await heads.GetHeadAsync(sessionId, cancellationToken).ConfigureAwait(false);
         if (head is not { } now)
@@ -74,11 +79,11 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
             if (entry is not null && entry.Head == now)
             {
                 entry.Confirm(checkedAt);
-                _cache.Set(sessionId, entry.WithRecord(record));
+                _cache.Set(sessionId, entry.WithRecord(record, Confirmation(checkedAt, writes)));
             }
             else
             {
-                _cache.Set(sessionId, new CachedSession(now, record, null, false, checkedAt));
+                _cache.Set(sessionId, new CachedSession(now, record, null, false, Confirmation(checkedAt, writes)));
             }
         }
 
@@ -95,6 +100,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
             return freshPage;
         }
 
+        var writes = Volatile.Read(ref _writes);
         var checkedAt = clock.GetTimestamp();
         var head = await heads.GetHeadAsync(sessionId, cancellationToken).ConfigureAwait(false);
         if (head is not { } now)
@@ -119,7 +125,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
             return await Inner.GetMessagesAsync(sessionId, query, cancellationToken).ConfigureAwait(false);
         }
 
-        var filled = await FillAsync(sessionId, now, checkedAt, entry, cancellationToken).ConfigureAwait(false);
+        var filled = await FillAsync(sessionId, now, checkedAt, writes, entry, cancellationToken).ConfigureAwait(false);
         if (filled is not null)
         {
             _cache.Set(sessionId, filled);
@@ -143,9 +149,12 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         catch
         {
             // A failed append may still have stored something (a timeout after the write): the next read finds out.
+            Interlocked.Increment(ref _writes);
             _cache.Remove(sessionId);
             throw;
         }
+
+        Interlocked.Increment(ref _writes);
 
         _cache.Update(sessionId, (Stored: stored, Limit: limit, Window: _windowSize), static (entry, a) => Extended(entry, a.Stored, a.Limit, a.Window));
         return stored;
@@ -195,7 +204,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
     /// life only grew by appends since (the count grew by as much as the last sequence), else the latest ones afresh.
     /// <see langword="null"/> when what came back does not agree with the head (a write slipped in between).
     /// </summary>
-    private async Task<CachedSession?> FillAsync(string sessionId, SessionHead head, long checkedAt, CachedSession? old, CancellationToken cancellationToken)
+    private async Task<CachedSession?> FillAsync(string sessionId, SessionHead head, long checkedAt, long writes, CachedSession? old, CancellationToken cancellationToken)
     {
         var size = _windowSize;
         if (old is { Window: { Length: > 0 } window } && old.Head.Epoch == head.Epoch && head.LastSequence > old.Head.LastSequence
@@ -207,7 +216,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
                 sessionId, new MessageQuery { AfterSequence = old.Head.LastSequence, Order = MessageOrder.OldestFirst, Limit = added }, cancellationToken).ConfigureAwait(false);
             if (after.Messages.Count == added && after.Messages[^1].Sequence == head.LastSequence)
             {
-                return Windowed(head, [.. window, .. after.Messages], old.Complete, size, checkedAt);
+                return Windowed(head, [.. window, .. after.Messages], old.Complete, size, Confirmation(checkedAt, writes));
             }
         }
 
@@ -223,14 +232,15 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         var agrees = messages.Length == 0
             ? head.MessageCount == 0
             : messages[^1].Sequence == head.LastSequence && (!complete || messages.Length == head.MessageCount);
-        return agrees ? new CachedSession(head, null, messages, complete, checkedAt) : null;
+        return agrees ? new CachedSession(head, null, messages, complete, Confirmation(checkedAt, writes)) : null;
     }
 
     /// <summary>
     /// The entry after this instance's append: the window grown by the messages the store just assigned, when they
     /// follow the window's last sequence without a gap (so nobody else appended between), at the head that append
-    /// leads to; <see langword="null"/> (drop the entry) otherwise. The next read checks that head like any other; it
-    /// keeps the old entry's confirmation time, since the append proves nothing about trims or updates by others.
+    /// leads to; <see langword="null"/> (drop the entry) otherwise. The next read checks that head like any other, also
+    /// under <see cref="CacheOptions.MaxStaleness"/> (the entry is unconfirmed): the append proves nothing about trims
+    /// or updates by others, and serving the grown window unchecked could mix two moments of the store.
     /// </summary>
     private static CachedSession? Extended(CachedSession entry, IReadOnlyList<ChatMessage> stored, MessageLimit limit, int size)
     {
@@ -266,7 +276,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         // Messages a trim just removed leave the window too: the stored ones are the latest `count`.
         var firstKept = lastSequence - count;
         var kept = Array.FindIndex(grown, m => m.Sequence > firstKept);
-        return Windowed(head, kept <= 0 ? grown : grown[kept..], entry.Complete, size, entry.CheckedAt);
+        return Windowed(head, kept <= 0 ? grown : grown[kept..], entry.Complete, size, CachedSession.Unconfirmed);
     }
 
     /// <summary>An entry keeping at most <paramref name="size"/> of the latest messages (complete only if none had to go).</summary>
@@ -286,8 +296,14 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
 
         // A cancelled read fails as it would at the store, also when memory could answer it.
         cancellationToken.ThrowIfCancellationRequested();
-        return _cache.Get(sessionId) is { } entry && clock.GetElapsedTime(entry.CheckedAt) < options.MaxStaleness ? entry : null;
+        return _cache.Get(sessionId) is { CheckedAt: not CachedSession.Unconfirmed } entry && clock.GetElapsedTime(entry.CheckedAt) < options.MaxStaleness
+            ? entry
+            : null;
     }
+
+    /// <summary>When an entry read from <paramref name="checkedAt"/> on counts as confirmed: then, unless this instance
+    /// wrote since <paramref name="writes"/> was read (its write may be newer than what was read).</summary>
+    private long Confirmation(long checkedAt, long writes) => Volatile.Read(ref _writes) == writes ? checkedAt : CachedSession.Unconfirmed;
 
     private async Task<T> Dropping<T>(string sessionId, Task<T> write)
     {
@@ -297,6 +313,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         }
         finally
         {
+            Interlocked.Increment(ref _writes);
             _cache.Remove(sessionId);
         }
     }
@@ -309,6 +326,7 @@ internal sealed class CachingSessionStore(ISessionStore inner, ISessionHeadSourc
         }
         finally
         {
+            Interlocked.Increment(ref _writes);
             _cache.Remove(sessionId);
         }
     }

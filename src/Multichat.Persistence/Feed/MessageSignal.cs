@@ -48,7 +48,15 @@ internal sealed class MessageSignal(Action<MessageSignal>? onDispose = null) : I
         }
         catch (TimeoutException)
         {
-            // No hint in time: the caller reads the store anyway.
+            // No hint in time: the caller reads the store anyway. The waiter goes, so a hint set while it reads is kept
+            // as the flag (a hint completing an abandoned waiter would be lost).
+            lock (_gate)
+            {
+                if (ReferenceEquals(_waiter, waiter))
+                {
+                    _waiter = null;
+                }
+            }
         }
     }
 

@@ -46,7 +46,16 @@ internal sealed class MessageSignalHub(TimeSpan pollInterval, Func<string, IDisp
 
         if (start)
         {
-            Started(sessionId, startListening!(sessionId));
+            IDisposable? listener = null;
+            try
+            {
+                listener = startListening!(sessionId);
+            }
+            finally
+            {
+                // Also when the start threw: the entry must not stay "starting" (the feed then only polls).
+                Started(sessionId, listener);
+            }
         }
 
         return signal;
@@ -94,10 +103,18 @@ internal sealed class MessageSignalHub(TimeSpan pollInterval, Func<string, IDisp
             if (_sessions.TryGetValue(sessionId, out var watchers) && watchers.Listener is null)
             {
                 watchers.Starting = false;
-                watchers.Listener = listener;
-                if (listener is not null)
+                if (watchers.Signals.Count == 0)
                 {
-                    return;
+                    // Every watcher left while it started.
+                    _sessions.Remove(sessionId);
+                }
+                else
+                {
+                    watchers.Listener = listener;
+                    if (listener is not null)
+                    {
+                        return;
+                    }
                 }
             }
         }
@@ -111,7 +128,9 @@ internal sealed class MessageSignalHub(TimeSpan pollInterval, Func<string, IDisp
         IDisposable? listener = null;
         lock (_gate)
         {
-            if (_sessions.TryGetValue(sessionId, out var watchers) && watchers.Signals.Remove(signal) && watchers.Signals.Count == 0)
+            // While a listener is starting the entry stays (empty): Started removes it, so no second listener for the
+            // session can start and overlap the first.
+            if (_sessions.TryGetValue(sessionId, out var watchers) && watchers.Signals.Remove(signal) && watchers.Signals.Count == 0 && !watchers.Starting)
             {
                 _sessions.Remove(sessionId);
                 listener = watchers.Listener;

@@ -1,3 +1,5 @@
+using Multichat.Persistence.Caching;
+
 namespace Multichat.Persistence.Feed;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace Multichat.Persistence.Feed;
 /// after the mark; what is stored after it is unread. The cost is one page read per <see cref="ScanPage"/> unread
 /// messages (none of them is the participant's own: its own latest message ends the scan).
 /// </summary>
-internal sealed class ReadStates(ISessionStore chain, IReadCursorStore cursors)
+internal sealed class ReadStates(ISessionStore chain, IReadCursorStore cursors, ISessionHeadSource heads)
 {
     /// <summary>How many messages one read of the scan fetches.</summary>
     internal const int ScanPage = 500;
@@ -20,8 +22,9 @@ internal sealed class ReadStates(ISessionStore chain, IReadCursorStore cursors)
     /// <summary>The read state after the marked cursor <paramref name="marked"/>.</summary>
     public async Task<ReadState> GetAsync(string sessionId, string participant, long marked, CancellationToken cancellationToken)
     {
-        // The last sequence before the scan: one assigned after it is not in the scan, and must not count as read.
-        var before = await chain.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false)
+        // The last sequence before the scan: one assigned after it is not in the scan, and must not count as read. From
+        // the store's head, never a cache's copy of the record (which MaxStaleness lets lag).
+        var before = await heads.GetHeadAsync(sessionId, cancellationToken).ConfigureAwait(false)
             ?? throw SessionNotFoundException.ForSession(sessionId);
 
         // Newest first from the end down to the mark, stopping at the participant's own latest message.

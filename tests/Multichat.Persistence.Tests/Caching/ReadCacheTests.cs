@@ -241,6 +241,21 @@ public sealed class ReadCacheTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task MaxStaleness_OwnAppendAfterAnotherInstancesTrim_NeverServesAMixOfTwoMoments()
+    {
+        var clock = new FakeTimeProvider();
+        var (other, reader) = TwoMemoryInstances(window: 8, o => (o.Cache.MaxStaleness, o.TimeProvider) = (TimeSpan.FromHours(1), clock));
+        await other.CreateSessionAsync("s-1", ["Agent-1"], cancellationToken: Ct);
+        await other.AddMessagesAsync("s-1", Messages("s-1", 1, 5), Ct);
+        (await reader.GetMessagesAsync("s-1", 7, Ct)).Should().HaveCount(5);
+
+        await other.TrimMessagesAsync("s-1", 0, Ct);
+        await reader.AddMessageAsync(Message("s-1", 6), Ct);
+
+        (await reader.GetMessagesAsync("s-1", 7, Ct)).Select(m => m.Id).Should().Equal(["m-6"], "the store holds only m-6 now; an extended window is checked before it is served");
+    }
+
+    [Fact]
     public async Task MaxStaleness_ACancelledRead_FailsEvenWhenMemoryCouldAnswer()
     {
         var store = OpenMemory(o => o.Cache.MaxStaleness = TimeSpan.FromHours(1));

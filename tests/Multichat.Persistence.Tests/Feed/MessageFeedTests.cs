@@ -80,6 +80,44 @@ public sealed class MessageFeedTests
         await second.WaitAsync(TimeSpan.FromSeconds(30), Ct);
     }
 
+    [Fact]
+    public async Task AHintSetAfterAWaitTimedOut_IsKeptForTheNextWait()
+    {
+        var clock = new FakeTimeProvider();
+        using var signal = new MessageSignal();
+        var first = signal.WaitAsync(TimeSpan.FromSeconds(1), clock, Ct);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await first.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        // The watcher now reads the store; a message is stored meanwhile.
+        signal.Set();
+
+        var next = signal.WaitAsync(TimeSpan.FromSeconds(1), clock, Ct);
+        next.IsCompleted.Should().BeTrue("the hint came after the timed-out wait and must wake the next one at once");
+        await next;
+    }
+
+    [Fact]
+    public async Task AListenerStartThatThrows_LeavesTheSessionStartableAgain()
+    {
+        var starts = 0;
+        var hub = new MessageSignalHub(TimeSpan.FromSeconds(1), _ => ++starts == 1 ? throw new IOException("no such folder") : new Listener());
+
+        var failed = () => hub.Listen("s-1");
+        failed.Should().Throw<IOException>();
+        using var signal = hub.Listen("s-1");
+
+        starts.Should().Be(2, "the failed start did not leave the session marked as starting");
+        await Task.CompletedTask;
+    }
+
+    private sealed class Listener : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
