@@ -69,7 +69,7 @@ internal static class CacheMemoryRun
         }
 
         var heap = GC.GetTotalMemory(forceFullCollection: true) - before;
-        var entries = cache is null ? null : Layers(store.Store).OfType<CachingSessionStore>().Single().Entries;
+        var entries = cache is null ? null : SessionStorePipeline.Layers(store.Store).OfType<CachingSessionStore>().Single().Entries;
         GC.KeepAlive(store);
         return (heap, entries?.Count ?? 0, entries?.Bytes ?? 0);
     }
@@ -90,16 +90,4 @@ internal static class CacheMemoryRun
     };
 
     private static string Mib(long bytes) => $"{bytes / 1024.0 / 1024.0:F1} MiB";
-
-    private static IEnumerable<ISessionStore> Layers(ISessionStore chain)
-    {
-        for (var store = chain; ; store = ((DelegatingSessionStore)store).Inner)
-        {
-            yield return store;
-            if (store is not DelegatingSessionStore)
-            {
-                yield break;
-            }
-        }
-    }
 }

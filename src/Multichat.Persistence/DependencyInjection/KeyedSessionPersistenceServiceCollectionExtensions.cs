@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -42,10 +41,7 @@ public static class KeyedSessionPersistenceServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         CheckKey(services, key);
-        services.AddOptions<SessionPersistenceOptions>(key)
-            .Bind(new IntervalWordsConfiguration(configuration))
-            .Configure(options => SeedConfigurationKeys.Apply(configuration, options))
-            .ValidateOnStart();
+        SessionPersistenceServiceCollectionExtensions.BindBothSpellings(services.AddOptions<SessionPersistenceOptions>(key), configuration).ValidateOnStart();
         return AddKeyedCore(services, key);
     }
 
@@ -60,15 +56,9 @@ public static class KeyedSessionPersistenceServiceCollectionExtensions
 
     private static IServiceCollection AddKeyedCore(IServiceCollection services, string key)
     {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
         // A key provider registered under the same key (a vault client for this instance), else one registered without.
-        services.AddOptions<SessionPersistenceOptions>(key).PostConfigure<IServiceProvider>((options, sp) =>
-        {
-            if (options.Encryption is { } encryption)
-            {
-                encryption.KeyProvider ??= sp.GetKeyedService<IEncryptionKeyProvider>(key) ?? sp.GetService<IEncryptionKeyProvider>();
-            }
-        });
+        SessionPersistenceServiceCollectionExtensions.AddValidationAndKeys(
+            services, services.AddOptions<SessionPersistenceOptions>(key), sp => sp.GetKeyedService<IEncryptionKeyProvider>(key) ?? sp.GetService<IEncryptionKeyProvider>());
         services.AddKeyedSingleton<ISessionStore>(key, (sp, _) => SessionStorePipeline.Open(Options(sp, key), sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.AddKeyedSingleton(key, (sp, _) => SessionPersistence.OverRegisteredStore(
             sp.GetRequiredKeyedService<ISessionStore>(key), Options(sp, key), sp.GetService<ILoggerFactory>()));

@@ -40,24 +40,33 @@ public static class SessionPersistenceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<SessionPersistenceOptions>()
-            .Bind(new IntervalWordsConfiguration(configuration))
-            .Configure(options => SeedConfigurationKeys.Apply(configuration, options))
-            .ValidateOnStart();
+        BindBothSpellings(services.AddOptions<SessionPersistenceOptions>(), configuration).ValidateOnStart();
         return AddCore(services);
+    }
+
+    /// <summary>Binds <paramref name="configuration"/> in both spellings (PascalCase and the seed's snake_case, the
+    /// interval words) into the options <paramref name="builder"/> builds: for the unkeyed and the keyed registrations.</summary>
+    internal static OptionsBuilder<SessionPersistenceOptions> BindBothSpellings(OptionsBuilder<SessionPersistenceOptions> builder, IConfiguration configuration) =>
+        builder.Bind(new IntervalWordsConfiguration(configuration)).Configure(options => SeedConfigurationKeys.Apply(configuration, options));
+
+    /// <summary>The validator, and the container's key provider (a vault client) as the key source unless code set one;
+    /// <paramref name="keyProvider"/> finds it (a keyed instance looks under its key first).</summary>
+    internal static void AddValidationAndKeys(
+        IServiceCollection services, OptionsBuilder<SessionPersistenceOptions> builder, Func<IServiceProvider, IEncryptionKeyProvider?> keyProvider)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
+        builder.PostConfigure<IServiceProvider>((options, sp) =>
+        {
+            if (options.Encryption is { } encryption)
+            {
+                encryption.KeyProvider ??= keyProvider(sp);
+            }
+        });
     }
 
     private static IServiceCollection AddCore(IServiceCollection services)
     {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionPersistenceOptions>, SessionPersistenceOptionsValidator>());
-        // A key provider registered in the container (a vault client) is the key source unless code set one.
-        services.AddOptions<SessionPersistenceOptions>().PostConfigure<IServiceProvider>((options, sp) =>
-        {
-            if (options.Encryption is { } encryption)
-            {
-                encryption.KeyProvider ??= sp.GetService<IEncryptionKeyProvider>();
-            }
-        });
+        AddValidationAndKeys(services, services.AddOptions<SessionPersistenceOptions>(), sp => sp.GetService<IEncryptionKeyProvider>());
         // DI's ISessionStore is the composed pipeline, never a bare store: an application that resolves it gets the
         // same validation, limits and telemetry as the facade, which shares that one chain.
         services.TryAddSingleton<ISessionStore>(sp => SessionStorePipeline.Open(

@@ -56,17 +56,18 @@ internal static class SessionStorePipeline
     }
 
     /// <summary>The protection layer of a composed chain, if any.</summary>
-    public static ProtectingSessionStore? ProtectionOf(ISessionStore chain)
+    public static ProtectingSessionStore? ProtectionOf(ISessionStore chain) => Layers(chain).OfType<ProtectingSessionStore>().FirstOrDefault();
+
+    /// <summary>Every store of a chain, outermost first, ending with the store itself.</summary>
+    public static IEnumerable<ISessionStore> Layers(ISessionStore chain)
     {
-        for (var store = chain; store is DelegatingSessionStore layer; store = layer.Inner)
+        var store = chain;
+        for (; store is DelegatingSessionStore layer; store = layer.Inner)
         {
-            if (layer is ProtectingSessionStore protection)
-            {
-                return protection;
-            }
+            yield return layer;
         }
 
-        return null;
+        yield return store;
     }
 
     /// <summary>Always in the chain (see <see cref="ProtectingSessionStore"/>); it encrypts when a key ring is configured

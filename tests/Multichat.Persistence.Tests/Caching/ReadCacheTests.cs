@@ -325,7 +325,7 @@ public sealed class ReadCacheTests : IAsyncDisposable
 
         (options.Enabled, options.MaxSessions, options.MaxBytes, options.MessagesPerSession, options.MaxStaleness)
             .Should().Be((true, 7, 1048576L, 9, TimeSpan.FromMilliseconds(250)));
-        provider.GetRequiredService<SessionPersistence>().Store.Should().Match<ISessionStore>(s => Layers(s).Any(l => l is CachingSessionStore));
+        provider.GetRequiredService<SessionPersistence>().Store.Should().Match<ISessionStore>(s => SessionStorePipeline.Layers(s).Any(l => l is CachingSessionStore));
     }
 
     [Fact]
@@ -333,7 +333,7 @@ public sealed class ReadCacheTests : IAsyncDisposable
     {
         var store = Open(new SessionPersistenceOptions { StorageType = StorageType.Memory });
 
-        Layers(store.Store).Should().NotContain(l => l is CachingSessionStore);
+        SessionStorePipeline.Layers(store.Store).Should().NotContain(l => l is CachingSessionStore);
     }
 
     [Fact]
@@ -392,19 +392,7 @@ public sealed class ReadCacheTests : IAsyncDisposable
         return all;
     }
 
-    private static CachingSessionStore CacheOf(SessionPersistence store) => Layers(store.Store).OfType<CachingSessionStore>().Single();
-
-    private static IEnumerable<ISessionStore> Layers(ISessionStore chain)
-    {
-        for (var store = chain; ; store = ((DelegatingSessionStore)store).Inner)
-        {
-            yield return store;
-            if (store is not DelegatingSessionStore)
-            {
-                yield break;
-            }
-        }
-    }
+    private static CachingSessionStore CacheOf(SessionPersistence store) => SessionStorePipeline.Layers(store.Store).OfType<CachingSessionStore>().Single();
 
     private static ChatMessage Message(string sessionId, int number, string prefix = "m-", string? content = null) =>
         new() { Id = $"{prefix}{number}", SessionId = sessionId, Sender = "Agent-1", Content = content ?? $"turn {number}" };

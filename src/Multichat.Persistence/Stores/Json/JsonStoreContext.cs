@@ -139,38 +139,33 @@ internal sealed class JsonStoreContext(
     }
 
     /// <summary>Replaces a session's <c>reads.json</c> atomically, as <see cref="WriteDocument"/> does the record (temp file, flush per the durability, rename).</summary>
-    public void WriteReads(string path, byte[] bytes)
+    public void WriteReads(string path, byte[] bytes) => Replace(
+        path, bytes, JsonFaultPoints.ReadsBeforeWrite, JsonFaultPoints.ReadsAfterWrite, JsonFaultPoints.ReadsAfterFlush, JsonFaultPoints.ReadsAfterRename);
+
+    public void WriteDocument(string path, JsonSessionDocument document) => Replace(
+        path,
+        JsonSerializer.SerializeToUtf8Bytes(document, Json.JsonSessionDocument),
+        JsonFaultPoints.DocumentBeforeWrite,
+        JsonFaultPoints.DocumentAfterWrite,
+        JsonFaultPoints.DocumentAfterFlush,
+        JsonFaultPoints.DocumentAfterRename);
+
+    /// <summary>Replaces a small file atomically: a temp file written and flushed per the durability, then renamed over
+    /// it; each step a named fault point of the file's own.</summary>
+    private void Replace(string path, byte[] bytes, string beforeWrite, string afterWrite, string afterFlush, string afterRename)
     {
         var temp = path + ".tmp";
-        Faults?.Reach(JsonFaultPoints.ReadsBeforeWrite);
+        Faults?.Reach(beforeWrite);
         using (var file = Files.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
         {
             file.Write(bytes);
             file.WriteByte((byte)'\n');
-            Faults?.Reach(JsonFaultPoints.ReadsAfterWrite);
+            Faults?.Reach(afterWrite);
             file.Flush(FlushToDisk);
-            Faults?.Reach(JsonFaultPoints.ReadsAfterFlush);
+            Faults?.Reach(afterFlush);
         }
 
         File.Move(temp, path, overwrite: true);
-        Faults?.Reach(JsonFaultPoints.ReadsAfterRename);
-    }
-
-    public void WriteDocument(string path, JsonSessionDocument document)
-    {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(document, Json.JsonSessionDocument);
-        var temp = path + ".tmp";
-        Faults?.Reach(JsonFaultPoints.DocumentBeforeWrite);
-        using (var file = Files.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
-        {
-            file.Write(bytes);
-            file.WriteByte((byte)'\n');
-            Faults?.Reach(JsonFaultPoints.DocumentAfterWrite);
-            file.Flush(FlushToDisk);
-            Faults?.Reach(JsonFaultPoints.DocumentAfterFlush);
-        }
-
-        File.Move(temp, path, overwrite: true);
-        Faults?.Reach(JsonFaultPoints.DocumentAfterRename);
+        Faults?.Reach(afterRename);
     }
 }
