@@ -22,7 +22,8 @@ namespace Multichat.Persistence.AgentFramework;
 /// <para>
 /// At the start of a run the provider gives the agent the latest
 /// <see cref="MultichatChatHistoryProviderOptions.MaxHistoryMessages"/> messages, oldest first. At the end it stores
-/// the run's request and response messages in one atomic batch. Storing is idempotent: each message is stored under
+/// the run's request and response messages in one atomic batch, an assistant message without an author named after
+/// the agent (as the agent names its responses). Storing is idempotent: each message is stored under
 /// its <see cref="AIChatMessage.MessageId"/>, and a message without one is given a deterministic id (from its JSON,
 /// the turn and its place in the turn) that is also written to its <see cref="AIChatMessage.MessageId"/>. So the
 /// framework re-sending messages — per-service-call persistence
@@ -157,8 +158,18 @@ public sealed class MultichatChatHistoryProvider : ChatHistoryProvider
         var session = SessionOf(context.Session);
         var state = _state.GetOrInitializeState(session);
         var sessionId = await JoinAsync(state, context.Agent, session, cancellationToken).ConfigureAwait(false);
-        AssignIds(messages, state.Turn);
         var agent = ParticipantOf(context.Agent);
+        foreach (var message in messages)
+        {
+            // The agent names its responses at the end of a run; with per-service-call persistence they are stored
+            // before that, so name them here: every reader (another agent of a shared session, too) sees who spoke.
+            if (message.Role == ChatRole.Assistant)
+            {
+                message.AuthorName ??= context.Agent.Name;
+            }
+        }
+
+        AssignIds(messages, state.Turn);
         var stored = new StoredMessage[messages.Count];
         for (var i = 0; i < stored.Length; i++)
         {

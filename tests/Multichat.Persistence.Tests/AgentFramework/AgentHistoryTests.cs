@@ -205,7 +205,9 @@ public abstract partial class AgentHistoryTests : IAsyncLifetime
 
         answer.Text.Should().Be("ada: the weather is sunny in Oslo");
         model.Calls.Should().HaveCount(3, "a tool call, its answer, then the second turn");
-        var stored = (await StoredAsync(persistence, history.GetSessionId(session)!)).Select(m => AIChatMessageMapping.ToAIChatMessage(m)).ToList();
+        var raw = await StoredAsync(persistence, history.GetSessionId(session)!);
+        raw.Select(m => m.Sender).Should().Equal("user", "ada", "tool", "ada", "user", "ada");
+        var stored = raw.Select(m => AIChatMessageMapping.ToAIChatMessage(m)).ToList();
         stored.Select(Describe).Should().Equal(
             "user: what is the weather?",
             "assistant: call get_weather",

@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Reflection;
 using FluentAssertions;
+using Multichat.Persistence.Tests.Infrastructure;
 
 namespace Multichat.Persistence.Tests.Samples;
 
@@ -76,37 +75,6 @@ public sealed class DemoTests : IDisposable
         error.Should().NotContain("   at ");
     }
 
-    private async Task<(int Code, string Output, string Error)> RunAsync(params string[] arguments)
-    {
-        var dll = typeof(DemoTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "DemoDll").Value!;
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _folder,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output, await error);
-    }
+    private Task<(int Code, string Output, string Error)> RunAsync(params string[] arguments) =>
+        SampleProcess.RunAsync("DemoDll", _folder, arguments);
 }
