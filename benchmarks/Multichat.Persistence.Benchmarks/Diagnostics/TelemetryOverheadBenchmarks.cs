@@ -7,8 +7,9 @@ namespace Multichat.Persistence.Benchmarks.Diagnostics;
 /// <summary>
 /// What observing the library costs (issue 15's goal: the facade over Memory with a <see cref="MeterListener"/> and an
 /// <see cref="ActivityListener"/> attached within 15 % of without): the same appends and latest-50 reads with nothing
-/// listening and with both listeners taking every measurement and every activity, as an OpenTelemetry SDK would.
-/// Memory is the store where the library's own overhead is the largest share of a call.
+/// listening, with both listeners attached taking every measurement while the trace sampler records no span of these
+/// calls (an OpenTelemetry SDK with a ratio sampler, for all calls it does not sample), and with every span recorded
+/// too. Memory is the store where the library's own overhead is the largest share of a call.
 /// </summary>
 [MemoryDiagnoser]
 public class TelemetryOverheadBenchmarks
@@ -22,13 +23,26 @@ public class TelemetryOverheadBenchmarks
     private long _measurements;
     private int _round;
 
-    [Params(false, true)]
-    public bool Listening { get; set; }
+    /// <summary>Who observes the library.</summary>
+    public enum Observers
+    {
+        /// <summary>Nothing listens.</summary>
+        None,
+
+        /// <summary>Every measurement taken; spans sampled out (propagated, not recorded).</summary>
+        MetricsUnsampledSpans,
+
+        /// <summary>Every measurement taken and every span recorded.</summary>
+        MetricsAndEverySpan,
+    }
+
+    [Params(Observers.None, Observers.MetricsUnsampledSpans, Observers.MetricsAndEverySpan)]
+    public Observers Listening { get; set; }
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        if (Listening)
+        if (Listening != Observers.None)
         {
             _meters = new MeterListener
             {
@@ -46,7 +60,9 @@ public class TelemetryOverheadBenchmarks
             _activities = new ActivityListener
             {
                 ShouldListenTo = source => source.Name == "Multichat.Persistence",
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                Sample = Listening == Observers.MetricsAndEverySpan
+                    ? (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded
+                    : (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
             };
             ActivitySource.AddActivityListener(_activities);
         }

@@ -22,7 +22,10 @@ internal readonly struct OperationScope
         _activity = PersistenceTelemetry.ActivitySource.HasListeners()
             ? PersistenceTelemetry.ActivitySource.StartActivity(SpanName(operation), ActivityKind.Client)
             : null;
-        _activity?.SetTag("multichat.store", store);
+        if (_activity is { IsAllDataRequested: true })
+        {
+            _activity.SetTag("multichat.store", store);
+        }
     }
 
     public void Complete() => Finish("ok");
@@ -60,24 +63,24 @@ internal readonly struct OperationScope
 
     private void Finish(string outcome)
     {
-        if (PersistenceTelemetry.Operations.Enabled)
-        {
-            PersistenceTelemetry.Operations.Add(
-                1,
-                new KeyValuePair<string, object?>("multichat.store", _store),
-                new KeyValuePair<string, object?>("multichat.operation", _operation),
-                new KeyValuePair<string, object?>("multichat.outcome", outcome));
-        }
-
         if (PersistenceTelemetry.Duration.Enabled)
         {
             PersistenceTelemetry.Duration.Record(
                 Stopwatch.GetElapsedTime(_started).TotalSeconds,
                 new KeyValuePair<string, object?>("multichat.store", _store),
-                new KeyValuePair<string, object?>("multichat.operation", _operation));
+                new KeyValuePair<string, object?>("multichat.operation", _operation),
+                new KeyValuePair<string, object?>("multichat.outcome", outcome));
         }
 
-        _activity?.SetTag("multichat.outcome", outcome);
-        _activity?.Dispose();
+        if (_activity is not null)
+        {
+            // A span that is propagated but not recorded (a sampler said no) gets no tags: nobody would read them.
+            if (_activity.IsAllDataRequested)
+            {
+                _activity.SetTag("multichat.outcome", outcome);
+            }
+
+            _activity.Dispose();
+        }
     }
 }

@@ -112,7 +112,7 @@ public sealed class RegisteredStorePipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task RegisteredStore_Calls_AreCountedByTheOperationsMeter()
+    public async Task RegisteredStore_Calls_AreMeasuredByTheDurationHistogram()
     {
         await using var provider = Provider(StorageType.Memory);
         var store = provider.GetRequiredService<ISessionStore>();
@@ -120,12 +120,12 @@ public sealed class RegisteredStorePipelineTests : IDisposable
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Multichat.Persistence" && instrument.Name == "multichat.persistence.operations")
+            if (instrument.Meter.Name == "Multichat.Persistence" && instrument.Name == "multichat.persistence.operation.duration")
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
         {
             var operation = tags.ToArray().Single(t => t.Key == "multichat.operation").Value as string;
             lock (operations)

@@ -189,18 +189,18 @@ public sealed class RedisReplicationTests(RedisReplicatedFixture redis) : IAsync
         await RedisReplicatedDeployment.AttachAsync(redis.Replica, redis.Primary);
     }
 
-    // "operation:outcome" of every count of the operations counter (other tests' counts too: only inclusion is checked).
+    // "operation:outcome" of every count of the operation duration histogram (other tests' counts too: only inclusion is checked).
     private static MeterListener OperationOutcomes(List<string> outcomes)
     {
         var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Multichat.Persistence" && instrument.Name == "multichat.persistence.operations")
+            if (instrument.Meter.Name == "Multichat.Persistence" && instrument.Name == "multichat.persistence.operation.duration")
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
         {
             var all = tags.ToArray();
             var entry = $"{all.Single(t => t.Key == "multichat.operation").Value}:{all.Single(t => t.Key == "multichat.outcome").Value}";
