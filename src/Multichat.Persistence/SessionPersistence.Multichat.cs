@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Multichat.Persistence.Caching;
+using Multichat.Persistence.Diagnostics;
 using Multichat.Persistence.Feed;
 using Multichat.Persistence.Internal;
 using Multichat.Persistence.Pipeline;
@@ -56,8 +57,19 @@ public sealed partial class SessionPersistence
         InputValidator.Id(sessionId, nameof(sessionId));
         InputValidator.Id(participant, nameof(participant));
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
-        var marked = await Cursors().MarkReadAsync(sessionId, participant, sequence, cancellationToken).ConfigureAwait(false);
-        return await _readStates!.GetAsync(sessionId, participant, marked, cancellationToken).ConfigureAwait(false);
+        var cursors = Cursors();
+        var scope = new OperationScope(_pipeline.Name, "mark_read");
+        try
+        {
+            var marked = await cursors.MarkReadAsync(sessionId, participant, sequence, cancellationToken).ConfigureAwait(false);
+            var state = await _readStates!.GetAsync(sessionId, participant, marked, cancellationToken).ConfigureAwait(false);
+            scope.Complete();
+            return state;
+        }
+        catch (Exception ex) when (scope.Fail(ex, _logger))
+        {
+            throw;
+        }
     }
 
     /// <summary>A participant's read state in a session, computed from the stored messages now.</summary>
@@ -69,7 +81,7 @@ public sealed partial class SessionPersistence
         InputValidator.Id(sessionId, nameof(sessionId));
         InputValidator.Id(participant, nameof(participant));
         Cursors();
-        return _readStates!.GetAsync(sessionId, participant, cancellationToken);
+        return ObserveAsync("get_read_state", () => _readStates!.GetAsync(sessionId, participant, cancellationToken));
     }
 
     /// <summary>
@@ -89,7 +101,24 @@ public sealed partial class SessionPersistence
         query ??= new InboxQuery();
         InputValidator.Query(query, nameof(query));
         Cursors();
-        return new Inbox(_pipeline, _readStates!).GetAsync(participant, query, cancellationToken);
+        return ObserveAsync("get_inbox", () => new Inbox(_pipeline, _readStates!).GetAsync(participant, query, cancellationToken));
+    }
+
+    // The read-state calls are timed and counted like the store's own (Pipeline/TelemetrySessionStore): they are
+    // composed here from several store calls, below the pipeline's view of one operation.
+    private async Task<T> ObserveAsync<T>(string operation, Func<Task<T>> call)
+    {
+        var scope = new OperationScope(_pipeline.Name, operation);
+        try
+        {
+            var result = await call().ConfigureAwait(false);
+            scope.Complete();
+            return result;
+        }
+        catch (Exception ex) when (scope.Fail(ex, _logger))
+        {
+            throw;
+        }
     }
 
     /// <summary>
