@@ -33,5 +33,17 @@ awk '/(Passed|Failed)! +- +Failed:/ { gsub(",", ""); f += $4; p += $6; s += $8 }
 rm -f "$log"
 [ "$status" -eq 0 ] || exit "$status"
 
+echo "== dependency floors: the Sqlite and Redis store tests against the package's lowest Microsoft.Data.Sqlite and StackExchange.Redis (net10.0)"
+# Its own build under artifacts/floors/ (Directory.Build.props): bin/ and obj/ stay the usual build's. The analyzers
+# ran in the build above; this one only compiles (still with warnings as errors).
+started=$SECONDS
+dotnet build tests/Multichat.Persistence.Tests -c Release -warnaserror -nologo -v quiet -p:DependencyFloors=true -p:RunAnalyzers=false
+floors=artifacts/floors/bin/Multichat.Persistence.Tests/Release/net10.0/Multichat.Persistence.Tests
+echo "resolved: $(grep -oE '"(Microsoft\.Data\.Sqlite|StackExchange\.Redis)/[^"]+"' "$floors.deps.json" | tr -d '"' | sort -u | paste -sd ' ')"
+for store in Sqlite Redis; do
+  "$floors" -namespace "Multichat.Persistence.Tests.Stores.$store" -noColor
+done
+echo "dependency floors: $((SECONDS - started)) s"
+
 echo "== package: the README quick start against the packed .nupkg"
 bash scripts/verify-package.sh
