@@ -45,5 +45,8 @@ for store in Sqlite Redis; do
 done
 echo "dependency floors: $((SECONDS - started)) s"
 
-echo "== package: the README quick start against the packed .nupkg"
+echo "== packages: metadata, symbols, and each README quick start against the packed .nupkg"
 bash scripts/verify-package.sh
+
+echo "== Native AOT: the sample over every store, no trimming or AOT warnings"
+bash scripts/verify-aot.sh

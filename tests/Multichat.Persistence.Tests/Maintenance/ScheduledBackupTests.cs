@@ -14,6 +14,10 @@ public sealed class ScheduledBackupTests : IDisposable
     private readonly string _backups = Path.Combine(Path.GetTempPath(), "multichat-backup-tests", Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _clock = new(Start);
 
+    // The parent exists, so a test that puts a file where the backup folder goes does not depend on another test
+    // having made it first (it failed alone on a fresh machine).
+    public ScheduledBackupTests() => Directory.CreateDirectory(Path.GetDirectoryName(_backups)!);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
